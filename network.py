@@ -1,0 +1,457 @@
+"""The recurrent network: TF1-style graph built with public tf.compat.v1 ops only.
+
+Arrays are time-major: inputs x (T, B, n_input), targets y (T, B, n_output), hidden
+activity h (T, B, n_rnn); the cost mask is flattened to (T*B, n_output).
+
+The leaky RNN follows SPEC §5:
+
+    pre_t = [x_t, h_{t-1}] · W + b + ξ_t,   ξ ~ N(0, (sqrt(2/alpha)·sigma_rec)²)
+    h_t   = (1 − alpha)·h_{t−1} + alpha·f(pre_t),  h_0 = 0
+
+W is one fused kernel ``rnn/leaky_rnn_cell/kernel`` of shape (n_input + n_rnn, n_rnn)
+so that the authors' checkpoints load. For speed the input rows of W are applied to the
+whole sequence with one matmul before the time loop, and the recurrent noise for all
+steps is drawn by one stateless random op (seeded by ``noise_seed``) — the loop body is
+then a single (B, n_rnn)·(n_rnn, n_rnn) matmul and the element-wise update.
+"""
+
+import os
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+
+import tools
+
+tf.disable_v2_behavior()
+
+ACTIVATIONS = ('softplus', 'relu', 'tanh', 'power', 'retanh', 'elu')
+RNN_TYPES = ('LeakyRNN', 'LeakyGRU', 'GRU', 'LSTM')
+W_REC_INITS = ('diag', 'randortho', 'randgauss')
+OPTIMIZERS = ('adam', 'sgd')
+LOSS_TYPES = ('lsq',)
+
+# Initial recurrent gain per activation (SPEC §5); w_in_start is 1 for all of them.
+W_REC_START = {'softplus': 0.5, 'relu': 0.5, 'retanh': 0.5, 'elu': 0.5,
+               'tanh': 1.0, 'power': 0.01}
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError('Unknown {} {!r}; valid choices: {}'.format(
+            name, value, ', '.join(repr(c) for c in choices)))
+
+
+def get_activation(name):
+    """The activation function f named in hp['activation']."""
+    _check_choice('activation', name, ACTIVATIONS)
+    return {
+        'softplus': tf.nn.softplus,
+        'relu': tf.nn.relu,
+        'tanh': tf.tanh,
+        'power': lambda v: tf.square(tf.nn.relu(v)),
+        'retanh': lambda v: tf.tanh(tf.nn.relu(v)),
+        'elu': tf.nn.elu,
+    }[name]
+
+
+def is_weight(v):
+    """True for connection-weight variables (kernels), False for biases."""
+    return 'kernel' in v.name or 'weight' in v.name
+
+
+# ----------------------------------------------------------------------------------------
+# Read-out
+# ----------------------------------------------------------------------------------------
+def popvec(y):
+    """Population-vector angle in [0, 2π) of ring activity y (..., n_ring) (numpy)."""
+    y = np.asarray(y)
+    pref = np.arange(0, 2 * np.pi, 2 * np.pi / y.shape[-1])
+    temp_sum = y.sum(axis=-1)
+    temp_cos = np.sum(y * np.cos(pref), axis=-1) / temp_sum
+    temp_sin = np.sum(y * np.sin(pref), axis=-1) / temp_sum
+    return np.mod(np.arctan2(temp_sin, temp_cos), 2 * np.pi)
+
+
+def tf_popvec(y):
+    """Population-vector angle in [0, 2π) of a ring tensor y (..., n_ring)."""
+    n = y.get_shape().as_list()[-1]
+    pref = np.arange(0, 2 * np.pi, 2 * np.pi / n)
+    temp_sum = tf.reduce_sum(y, axis=-1)
+    temp_cos = tf.reduce_sum(y * np.cos(pref).astype(np.float32), axis=-1) / temp_sum
+    temp_sin = tf.reduce_sum(y * np.sin(pref).astype(np.float32), axis=-1) / temp_sum
+    return tf.mod(tf.atan2(temp_sin, temp_cos), 2 * np.pi)
+
+
+def get_perf(y_hat, y_loc):
+    """Per-trial performance (B,) from the last time step of y_hat (T, B, n_output).
+
+    Fixating means y_hat_fix > 0.5. Where y_loc < 0 the network must fixate; elsewhere it
+    must break fixation and its population-vector angle must lie within 0.2π of y_loc.
+    """
+    if len(y_hat.shape) != 3:
+        raise ValueError('y_hat must have shape (T, B, n_output), got {}'.format(
+            y_hat.shape))
+    y_loc = y_loc[-1]
+    y_hat = y_hat[-1]
+    fixating = y_hat[..., 0] > 0.5
+    dist = np.abs(y_loc - popvec(y_hat[..., 1:]))
+    dist = np.minimum(dist, 2 * np.pi - dist)
+    corr_loc = dist < 0.2 * np.pi
+    should_fix = y_loc < 0
+    return should_fix * fixating + (1 - should_fix) * corr_loc * (1 - fixating)
+
+
+# ----------------------------------------------------------------------------------------
+# Model
+# ----------------------------------------------------------------------------------------
+class Model(object):
+    """A leaky RNN (or GRU/LSTM) with sigmoid read-out, cost and optimizer.
+
+    Args:
+        model_dir: folder of the model (hp.json is loaded from it if hp is None).
+        hp: hyper-parameter dict (see train.get_default_hp).
+        sigma_rec, dt: optional overrides of hp['sigma_rec'] and hp['dt'].
+
+    Attributes:
+        x (T, B, n_input), y (T, B, n_output), c_mask (T*B, n_output): placeholders.
+        noise_seed: int64 (2,) stateless seed of the recurrent noise; defaults to
+            [hp['seed'], 0], train() feeds a new value every step.
+        h (T, B, n_rnn), y_hat (T, B, n_output), y_hat_loc (T, B): outputs.
+        cost_lsq, cost_reg: scalar costs; train_step: one optimizer step.
+    """
+
+    def __init__(self, model_dir, hp=None, sigma_rec=None, dt=None):
+        tf.reset_default_graph()
+        if hp is None:
+            hp = tools.load_hp(model_dir)
+        hp = dict(hp)
+        if sigma_rec is not None:
+            hp['sigma_rec'] = sigma_rec
+        if dt is not None:
+            hp['dt'] = dt
+        hp['alpha'] = 1.0 * hp['dt'] / hp['tau']
+        hp.setdefault('seed', 0)
+        _check_choice('activation', hp['activation'], ACTIVATIONS)
+        _check_choice('rnn_type', hp['rnn_type'], RNN_TYPES)
+        _check_choice('w_rec_init', hp['w_rec_init'], W_REC_INITS)
+        _check_choice('loss_type', hp.get('loss_type', 'lsq'), LOSS_TYPES)
+        _check_choice('optimizer', hp.get('optimizer', 'adam'), OPTIMIZERS)
+
+        tf.set_random_seed(hp['seed'])
+        self.rng = np.random.RandomState(hp['seed'])
+        self.model_dir = model_dir
+        self.hp = hp
+
+        n_input, n_output = hp['n_input'], hp['n_output']
+        self.x = tf.placeholder(tf.float32, [None, None, n_input], name='x')
+        self.y = tf.placeholder(tf.float32, [None, None, n_output], name='y')
+        self.c_mask = tf.placeholder(tf.float32, [None, n_output], name='c_mask')
+        self.noise_seed = tf.placeholder_with_default(
+            tf.constant([hp['seed'], 0], dtype=tf.int64), [2], name='noise_seed')
+
+        # Initial recurrent weights are drawn once, before any graph is built.
+        self.w_rnn0 = self._initial_kernel(hp)
+        out = self._forward(self.x, self.noise_seed)
+        self.h, self._y_hat_flat, self.y_hat, self.y_hat_loc = out
+        self.var_list = tf.trainable_variables()
+        self.weight_list = [v for v in self.var_list if is_weight(v)]
+        self.cost_lsq, self.cost_reg = self._costs(self.h, self._y_hat_flat, self.y,
+                                                   self.c_mask)
+        self._eval_slots = []
+
+        if hp.get('optimizer', 'adam') == 'adam':
+            self.opt = tf.train.AdamOptimizer(learning_rate=hp['learning_rate'])
+        else:
+            self.opt = tf.train.GradientDescentOptimizer(learning_rate=hp['learning_rate'])
+        self.set_optimizer()
+        # Every global variable (Adam slots and beta powers included), as the original.
+        self.saver = tf.train.Saver(max_to_keep=0)
+
+    # -- graph pieces ---------------------------------------------------------------------
+    def _initial_kernel(self, hp):
+        """Initial LeakyRNN kernel from the model's RandomState (None for other cells).
+
+        Fused input: [w_in0; w_rec0] of shape (n_input + n_rnn, n_rnn), w_in0 drawn first;
+        separate input: w_rec0 only.
+        """
+        if hp['rnn_type'] != 'LeakyRNN':
+            return None
+        n_input, n_rnn = hp['n_input'], hp['n_rnn']
+        if hp.get('use_separate_input', False):
+            return self._w_rec0(hp, n_rnn)
+        w_in0 = self.rng.randn(n_input, n_rnn) / np.sqrt(n_input) * hp.get('w_in_start', 1.0)
+        return np.concatenate((w_in0, self._w_rec0(hp, n_rnn)), axis=0)
+
+    def _w_rec0(self, hp, n_rnn):
+        """Initial recurrent matrix (n_rnn, n_rnn) drawn from the model's RandomState."""
+        start = hp.get('w_rec_start', W_REC_START[hp['activation']])
+        if hp['w_rec_init'] == 'diag':
+            return start * np.eye(n_rnn)
+        if hp['w_rec_init'] == 'randortho':
+            return start * tools.gen_ortho_matrix(n_rnn, rng=self.rng)
+        return start * self.rng.randn(n_rnn, n_rnn) / np.sqrt(n_rnn)
+
+    def _forward(self, x, noise_seed):
+        """Network on inputs x (T, B, n_input): (h, y_hat flat (T*B, n_out), y_hat, y_hat_loc).
+
+        Variables are created on the first call and shared by later calls.
+        """
+        hp = self.hp
+        with tf.variable_scope(tf.get_variable_scope(), reuse=tf.AUTO_REUSE):
+            rnn_inputs = (self._build_separate_input(hp, x)
+                          if hp.get('use_separate_input', False) else None)
+            h = self._build_rnn(hp, x, noise_seed, rnn_inputs)
+            return (h,) + self._build_output(hp, h)
+
+    def _recurrent_noise(self, hp, x, noise_seed):
+        """ξ for every step, (T, B, n_rnn), or None when sigma_rec is 0."""
+        sigma = np.sqrt(2.0 / hp['alpha']) * hp['sigma_rec']
+        if sigma == 0:
+            return None
+        shape = tf.concat([tf.shape(x)[:2], [hp['n_rnn']]], axis=0)
+        return tf.random.stateless_normal(shape, seed=noise_seed, stddev=sigma)
+
+    def _build_separate_input(self, hp, x):
+        """Sensory and rule inputs through their own dense layers → (T, B, n_rnn)."""
+        n_rnn = hp['n_rnn']
+        sensory, rule = tf.split(x, [hp['rule_start'], hp['n_rule']], axis=-1)
+        sensory_in = _dense(sensory, n_rnn, 'sen_input', use_bias=True)
+        if hp.get('mix_rule', False) is True:
+            rule = _dense(rule, hp['n_rule'], 'mix_rule', use_bias=False, trainable=False,
+                          initializer=tf.orthogonal_initializer())
+        rule_in = _dense(rule, n_rnn, 'rule_input', use_bias=False)
+        return sensory_in + rule_in
+
+    def _build_rnn(self, hp, x, noise_seed, rnn_inputs):
+        """Hidden activity h (T, B, n_rnn)."""
+        n_input, n_rnn = hp['n_input'], hp['n_rnn']
+        alpha = hp['alpha']
+        f = get_activation(hp['activation'])
+        rnn_type = hp['rnn_type']
+        h0 = tf.zeros(tf.stack([tf.shape(x)[1], n_rnn]), dtype=tf.float32)
+        noise = self._recurrent_noise(hp, x, noise_seed)
+
+        if rnn_type == 'LeakyRNN':
+            init = tf.constant_initializer(self.w_rnn0.astype(np.float32))
+            if rnn_inputs is None:
+                with tf.variable_scope('rnn/leaky_rnn_cell'):
+                    kernel = tf.get_variable('kernel', [n_input + n_rnn, n_rnn],
+                                             initializer=init)
+                    bias = tf.get_variable('bias', [n_rnn],
+                                           initializer=tf.zeros_initializer())
+                w_in, w_rec = kernel[:n_input], kernel[n_input:]
+                drive = _time_matmul(x, w_in) + bias
+            else:
+                with tf.variable_scope('rnn/leaky_rnn_cell_separate_input'):
+                    w_rec = tf.get_variable('kernel', [n_rnn, n_rnn], initializer=init)
+                    bias = tf.get_variable('bias', [n_rnn],
+                                           initializer=tf.zeros_initializer())
+                drive = rnn_inputs + bias
+            if noise is not None:
+                drive = drive + noise
+
+            def step(h, drive_t):
+                return h + alpha * (f(drive_t + tf.matmul(h, w_rec)) - h)
+
+            return tf.scan(step, drive, initializer=h0, name='leaky_rnn_scan')
+
+        inputs = x if rnn_inputs is None else rnn_inputs
+        n_in = inputs.get_shape().as_list()[-1]
+        if rnn_type in ('LeakyGRU', 'GRU'):
+            scope = 'rnn/leaky_gru_cell' if rnn_type == 'LeakyGRU' else 'rnn/gru_cell'
+            with tf.variable_scope(scope):
+                with tf.variable_scope('gates'):
+                    w_g = tf.get_variable('kernel', [n_in + n_rnn, 2 * n_rnn])
+                    b_g = tf.get_variable('bias', [2 * n_rnn],
+                                          initializer=tf.ones_initializer())
+                with tf.variable_scope('candidate'):
+                    w_c = tf.get_variable('kernel', [n_in + n_rnn, n_rnn])
+                    b_c = tf.get_variable('bias', [n_rnn], initializer=tf.zeros_initializer())
+            g_in = _time_matmul(inputs, w_g[:n_in]) + b_g
+            c_in = _time_matmul(inputs, w_c[:n_in]) + b_c
+            w_g_h, w_c_h = w_g[n_in:], w_c[n_in:]
+            if rnn_type == 'LeakyGRU' and noise is not None:
+                c_in = c_in + noise
+            leaky = rnn_type == 'LeakyGRU'
+
+            def step(h, elems):
+                g_t, c_t = elems
+                r, u = tf.split(tf.sigmoid(g_t + tf.matmul(h, w_g_h)), 2, axis=1)
+                c = f(c_t + tf.matmul(r * h, w_c_h))
+                if leaky:
+                    return h + alpha * u * (c - h)
+                return u * h + (1 - u) * c
+
+            return tf.scan(step, (g_in, c_in), initializer=h0, name='gru_scan')
+
+        # LSTM: state is [c, h] stacked on a leading axis so tf.scan carries one tensor.
+        with tf.variable_scope('rnn/lstm_cell'):
+            w = tf.get_variable('kernel', [n_in + n_rnn, 4 * n_rnn])
+            b = tf.get_variable('bias', [4 * n_rnn], initializer=tf.zeros_initializer())
+        z_in = _time_matmul(inputs, w[:n_in]) + b
+        w_h = w[n_in:]
+
+        def step(state, z_t):
+            c, h = state[0], state[1]
+            i, j, fg, o = tf.split(z_t + tf.matmul(h, w_h), 4, axis=1)
+            c = tf.sigmoid(fg + 1.0) * c + tf.sigmoid(i) * f(j)
+            h = tf.sigmoid(o) * f(c)
+            return tf.stack([c, h])
+
+        states = tf.scan(step, z_in, initializer=tf.stack([h0, h0]), name='lstm_scan')
+        return states[:, 1]
+
+    def _build_output(self, hp, h):
+        """Sigmoid read-out of h: (y_hat flat (T*B, n_out), y_hat (T, B, n_out), angle)."""
+        n_rnn, n_output = hp['n_rnn'], hp['n_output']
+        h_flat = tf.reshape(h, (-1, n_rnn))
+        if hp.get('use_separate_input', False):
+            logits = _dense(h_flat, n_output, 'output', use_bias=True)
+        else:
+            with tf.variable_scope('output'):
+                w_out = tf.get_variable('weights', [n_rnn, n_output])  # Glorot uniform
+                b_out = tf.get_variable('biases', [n_output],
+                                        initializer=tf.zeros_initializer())
+            logits = tf.matmul(h_flat, w_out) + b_out
+        y_hat_flat = tf.sigmoid(logits)
+        y_hat = tf.reshape(y_hat_flat, tf.stack([-1, tf.shape(h)[1], n_output]))
+        _, y_hat_ring = tf.split(y_hat, [1, n_output - 1], axis=-1)
+        return y_hat_flat, y_hat, tf_popvec(y_hat_ring)
+
+    def _costs(self, h, y_hat_flat, y, c_mask):
+        """(cost_lsq, cost_reg) of SPEC §5 for one forward pass."""
+        hp = self.hp
+        y_flat = tf.reshape(y, (-1, hp['n_output']))
+        cost_lsq = tf.reduce_mean(tf.square((y_flat - y_hat_flat) * c_mask))
+        cost_reg = tf.constant(0.)
+        if hp.get('l1_h', 0) > 0:
+            cost_reg += tf.reduce_mean(tf.abs(h)) * hp['l1_h']
+        if hp.get('l2_h', 0) > 0:
+            cost_reg += tf.nn.l2_loss(h) * hp['l2_h']
+        if hp.get('l1_weight', 0) > 0:
+            cost_reg += hp['l1_weight'] * tf.add_n(
+                [tf.reduce_mean(tf.abs(v)) for v in self.weight_list])
+        if hp.get('l2_weight', 0) > 0:
+            cost_reg += hp['l2_weight'] * tf.add_n([tf.nn.l2_loss(v) for v in self.weight_list])
+        return cost_lsq, cost_reg
+
+    def eval_slots(self, n):
+        """n independent forward passes in the same graph (built once, then cached).
+
+        Each slot is a dict of placeholders x, y, c_mask, noise_seed and outputs cost_lsq,
+        cost_reg, y_hat_last (1, B, n_output). Running several slots in one session call
+        lets TensorFlow execute them concurrently (the recurrence itself is sequential).
+        """
+        hp = self.hp
+        while len(self._eval_slots) < n:
+            k = len(self._eval_slots)
+            with tf.name_scope('eval_slot_{}'.format(k)):
+                x = tf.placeholder(tf.float32, [None, None, hp['n_input']], name='x')
+                y = tf.placeholder(tf.float32, [None, None, hp['n_output']], name='y')
+                c_mask = tf.placeholder(tf.float32, [None, hp['n_output']], name='c_mask')
+                seed = tf.placeholder(tf.int64, [2], name='noise_seed')
+                h, y_hat_flat, y_hat, _ = self._forward(x, seed)
+                cost_lsq, cost_reg = self._costs(h, y_hat_flat, y, c_mask)
+            self._eval_slots.append(dict(x=x, y=y, c_mask=c_mask, noise_seed=seed,
+                                         cost_lsq=cost_lsq, cost_reg=cost_reg,
+                                         y_hat_last=y_hat[-1:]))
+        return self._eval_slots[:n]
+
+    # -- training, saving -----------------------------------------------------------------
+    def set_optimizer(self, extra_cost=None, var_list=None):
+        """(Re)build train_step: minimise cost_lsq + cost_reg (+ extra_cost) over var_list,
+        every gradient clipped by value to [-1, 1]."""
+        if var_list is None:
+            var_list = self.var_list
+        cost = self.cost_lsq + self.cost_reg
+        if extra_cost is not None:
+            cost = cost + extra_cost
+        self.grads_and_vars = self.opt.compute_gradients(cost, var_list)
+        capped = [(tf.clip_by_value(g, -1., 1.), v) for g, v in self.grads_and_vars
+                  if g is not None]
+        self.train_step = self.opt.apply_gradients(capped)
+
+    def initialize(self):
+        """Initialise every variable in the default session."""
+        tf.get_default_session().run(tf.global_variables_initializer())
+
+    def save(self, save_dir=None):
+        """Save every global variable to <save_dir or model_dir>/model.ckpt."""
+        save_dir = self.model_dir if save_dir is None else save_dir
+        tools.mkdir_p(save_dir)
+        sess = tf.get_default_session()
+        path = self.saver.save(sess, os.path.join(save_dir, tools.CKPT_NAME),
+                               write_meta_graph=False)
+        return path
+
+    def restore(self, load_dir=None):
+        """Restore the checkpoint in load_dir (default model_dir) into the session.
+
+        Variables absent from the checkpoint (for instance optimizer slots of a checkpoint
+        saved with trainable variables only) keep their current values; a missing
+        trainable variable is an error that names it.
+        """
+        load_dir = self.model_dir if load_dir is None else load_dir
+        path = os.path.join(load_dir, tools.CKPT_NAME)
+        if not tools.has_checkpoint(load_dir):
+            found = tools.list_checkpoints(os.path.dirname(os.path.normpath(load_dir)))
+            raise FileNotFoundError(
+                'No checkpoint {}.index. Checkpoints of this model (trials): {}'.format(
+                    path, found if found else 'none'))
+        sess = tf.get_default_session()
+        in_ckpt = dict(tf.train.list_variables(path))
+        global_vars = tf.global_variables()
+        present = [v for v in global_vars if v.op.name in in_ckpt]
+        missing = [v.op.name for v in self.var_list if v.op.name not in in_ckpt]
+        if missing:
+            raise ValueError('Checkpoint {} lacks the variables {} of this network (it '
+                             'holds {}). Was it trained with other hp?'.format(
+                                 path, missing, sorted(in_ckpt)))
+        if len(present) == len(global_vars):
+            self.saver.restore(sess, path)
+        else:
+            tf.train.Saver(present).restore(sess, path)
+
+    def lesion_units(self, sess, units, verbose=False):
+        """Zero the outgoing recurrent and output weights of the given hidden units."""
+        if units is None:
+            return
+        units = np.atleast_1d(np.asarray(units, dtype=int))
+        n_input = self.hp['n_input']
+        for v in self.var_list:
+            if not is_weight(v):
+                continue
+            val = sess.run(v)
+            if v.op.name.startswith('output'):
+                val[units, :] = 0
+            elif v.op.name == 'rnn/leaky_rnn_cell/kernel':
+                val[n_input + units, :] = 0
+            elif v.op.name == 'rnn/leaky_rnn_cell_separate_input/kernel':
+                val[units, :] = 0
+            else:
+                continue
+            v.load(val, sess)
+            if verbose:
+                print('Lesioned units {} in {}'.format(units.tolist(), v.op.name))
+
+
+def _time_matmul(x, w):
+    """(T, B, n_in) · (n_in, n_out) → (T, B, n_out) as one 2-D matmul."""
+    shape = tf.shape(x)
+    out = tf.matmul(tf.reshape(x, (-1, x.get_shape().as_list()[-1])), w)
+    return tf.reshape(out, tf.stack([shape[0], shape[1], w.get_shape().as_list()[-1]]))
+
+
+def _dense(x, units, name, use_bias=True, trainable=True, initializer=None):
+    """Dense layer on the last axis with variables <name>/kernel and <name>/bias."""
+    n_in = x.get_shape().as_list()[-1]
+    with tf.variable_scope(name):
+        kernel = tf.get_variable('kernel', [n_in, units], initializer=initializer,
+                                 trainable=trainable)
+        bias = (tf.get_variable('bias', [units], initializer=tf.zeros_initializer(),
+                                trainable=trainable) if use_bias else None)
+    if x.get_shape().ndims == 2:
+        out = tf.matmul(x, kernel)
+    else:
+        out = _time_matmul(x, kernel)
+    return out if bias is None else out + bias

@@ -1,0 +1,283 @@
+"""network.py: initial weights, checkpoint names, the recurrence, save/restore, errors."""
+
+import numpy as np
+import pytest
+import tensorflow.compat.v1 as tf
+
+import network
+import tools
+import train
+from network import Model, get_perf, popvec
+
+
+def tiny_hp(**overrides):
+    hp = train.get_default_hp('all_new')
+    hp.update(n_rnn=24, activation='softplus', seed=3, rng=np.random.RandomState(3))
+    hp.update(overrides)
+    return hp
+
+
+def random_batch(hp, T=12, B=5, seed=0):
+    rs = np.random.RandomState(seed)
+    x = rs.rand(T, B, hp['n_input']).astype(np.float32)
+    y = rs.rand(T, B, hp['n_output']).astype(np.float32)
+    c = np.ones((T * B, hp['n_output']), np.float32)
+    return x, y, c
+
+
+# -- initial weights (SPEC §5) ------------------------------------------------------------
+def householder_reference(dim, rng):
+    """The Householder product written out plainly, as SPEC §5 states it."""
+    H = np.eye(dim)
+    for n in range(1, dim):
+        v = rng.normal(size=dim - n + 1)
+        s = np.sign(v[0])
+        v[0] += s * np.linalg.norm(v)
+        block = -s * (np.eye(dim - n + 1) - 2 * np.outer(v, v) / v.dot(v))
+        M = np.eye(dim)
+        M[n - 1:, n - 1:] = block
+        H = H @ M
+    return H
+
+
+def test_ortho_matrix_is_orthogonal_and_follows_recipe():
+    M = tools.gen_ortho_matrix(16, rng=np.random.RandomState(7))
+    np.testing.assert_allclose(M @ M.T, np.eye(16), atol=1e-12)
+    ref = householder_reference(16, np.random.RandomState(7))
+    np.testing.assert_allclose(M, ref, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize('init, activation, start', [
+    ('randortho', 'softplus', 0.5), ('diag', 'tanh', 1.0), ('randgauss', 'power', 0.01),
+    ('randortho', 'relu', 0.5), ('diag', 'elu', 0.5)])
+def test_initial_kernel_matches_spec_draw_order(init, activation, start):
+    hp = tiny_hp(w_rec_init=init, activation=activation)
+    model = Model('unused', hp=hp)
+    rng = np.random.RandomState(hp['seed'])
+    n_in, n = hp['n_input'], hp['n_rnn']
+    w_in0 = rng.randn(n_in, n) / np.sqrt(n_in)
+    if init == 'randortho':
+        w_rec0 = start * householder_reference(n, rng)
+    elif init == 'diag':
+        w_rec0 = start * np.eye(n)
+    else:
+        w_rec0 = start * rng.randn(n, n) / np.sqrt(n)
+    expected = np.concatenate([w_in0, w_rec0]).astype(np.float32)
+    with tf.Session() as sess:
+        model.initialize()
+        kernel = sess.run(tf.global_variables('rnn/leaky_rnn_cell/kernel')[0])
+        bias = sess.run(tf.global_variables('rnn/leaky_rnn_cell/bias')[0])
+    np.testing.assert_array_equal(kernel, expected)
+    assert not bias.any()
+
+
+def test_checkpoint_variable_names():
+    model = Model('unused', hp=tiny_hp())
+    names = {v.op.name for v in tf.global_variables()}
+    assert {'rnn/leaky_rnn_cell/kernel', 'rnn/leaky_rnn_cell/bias', 'output/weights',
+            'output/biases'} <= names
+    # Adam slots are saved too, as in the original.
+    assert 'rnn/leaky_rnn_cell/kernel/Adam' in names and 'beta1_power' in names
+    assert tf.global_variables('output/weights')[0].shape.as_list() == [24, 9]
+    assert model.h.shape.as_list() == [None, None, 24]
+
+
+def test_separate_input_variable_names():
+    Model('unused', hp=tiny_hp(use_separate_input=True, mix_rule=True))
+    names = {v.op.name for v in tf.global_variables() if '/Adam' not in v.op.name}
+    assert {'sen_input/kernel', 'sen_input/bias', 'mix_rule/kernel', 'rule_input/kernel',
+            'rnn/leaky_rnn_cell_separate_input/kernel',
+            'rnn/leaky_rnn_cell_separate_input/bias', 'output/kernel', 'output/bias'} <= names
+    trainable = {v.op.name for v in tf.trainable_variables()}
+    assert 'mix_rule/kernel' not in trainable
+
+
+# -- the recurrence -------------------------------------------------------------------------
+def numpy_leaky_rnn(x, kernel, bias, alpha, f):
+    """Straightforward loop of SPEC §5 without noise: h_t from [x_t, h_{t-1}]·W + b."""
+    T, B, _ = x.shape
+    h = np.zeros((B, kernel.shape[1]))
+    out = []
+    for t in range(T):
+        pre = np.concatenate([x[t], h], axis=1) @ kernel + bias
+        h = (1 - alpha) * h + alpha * f(pre)
+        out.append(h)
+    return np.stack(out)
+
+
+@pytest.mark.parametrize('activation, f', [
+    ('softplus', lambda v: np.log1p(np.exp(v))), ('relu', lambda v: np.maximum(v, 0)),
+    ('tanh', np.tanh), ('power', lambda v: np.maximum(v, 0) ** 2),
+    ('retanh', lambda v: np.tanh(np.maximum(v, 0))),
+    ('elu', lambda v: np.where(v > 0, v, np.expm1(np.minimum(v, 0))))])
+def test_recurrence_matches_plain_loop(activation, f):
+    hp = tiny_hp(activation=activation, sigma_rec=0.0)
+    model = Model('unused', hp=hp)
+    x, y, c = random_batch(hp)
+    with tf.Session() as sess:
+        model.initialize()
+        h, y_hat, kernel, bias = sess.run(
+            [model.h, model.y_hat, tf.global_variables('rnn/leaky_rnn_cell/kernel')[0],
+             tf.global_variables('rnn/leaky_rnn_cell/bias')[0]], {model.x: x})
+        w_out, b_out = sess.run([tf.global_variables('output/weights')[0],
+                                 tf.global_variables('output/biases')[0]])
+    ref = numpy_leaky_rnn(x.astype(np.float64), kernel, bias, 0.2, f)
+    np.testing.assert_allclose(h, ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(y_hat, 1 / (1 + np.exp(-(ref @ w_out + b_out))), atol=1e-5)
+
+
+def test_recurrent_noise_scale_and_seed():
+    hp = tiny_hp(sigma_rec=0.05, n_rnn=256)
+    model = Model('unused', hp=hp)
+    x = np.zeros((1, 64, hp['n_input']), np.float32)
+    with tf.Session() as sess:
+        model.initialize()
+        h1 = sess.run(model.h, {model.x: x})
+        h1_again = sess.run(model.h, {model.x: x})
+        h2 = sess.run(model.h, {model.x: x, model.noise_seed: [3, 1]})
+    # One step from h=0 with zero input: h = alpha·softplus(ξ); invert to get ξ back.
+    xi = np.log(np.expm1(h1 / 0.2))
+    assert abs(xi.std() - np.sqrt(2 / 0.2) * 0.05) < 0.01
+    np.testing.assert_array_equal(h1, h1_again)   # same seed, same noise
+    assert not np.array_equal(h1, h2)
+
+
+@pytest.mark.parametrize('rnn_type', ['LeakyGRU', 'GRU', 'LSTM'])
+def test_other_cells_build_and_learn(rnn_type):
+    hp = tiny_hp(rnn_type=rnn_type, sigma_rec=0.0)
+    model = Model('unused', hp=hp)
+    x, y, c = random_batch(hp)
+    feed = {model.x: x, model.y: y, model.c_mask: c}
+    with tf.Session() as sess:
+        model.initialize()
+        before = sess.run(model.cost_lsq, feed)
+        for _ in range(20):
+            sess.run(model.train_step, feed)
+        after = sess.run(model.cost_lsq, feed)
+        h = sess.run(model.h, feed)
+    assert h.shape == (12, 5, 24)
+    assert after < before
+    if rnn_type == 'LeakyGRU':
+        assert 'rnn/leaky_gru_cell/gates/kernel' in {v.op.name for v in tf.global_variables()}
+
+
+def test_optimizer_steps_lower_cost_and_clip():
+    hp = tiny_hp(sigma_rec=0.0)
+    model = Model('unused', hp=hp)
+    x, y, c = random_batch(hp, T=20, B=8)
+    feed = {model.x: x, model.y: y, model.c_mask: c}
+    with tf.Session() as sess:
+        model.initialize()
+        costs = [sess.run(model.cost_lsq, feed)]
+        for _ in range(10):
+            sess.run(model.train_step, feed)
+            costs.append(sess.run(model.cost_lsq, feed))
+    assert costs[-1] < costs[0]
+
+
+def test_save_restore_round_trip(tmp_path):
+    hp = tiny_hp(sigma_rec=0.0)
+    x, y, c = random_batch(hp)
+    model = Model(str(tmp_path), hp=hp)
+    with tf.Session() as sess:
+        model.initialize()
+        sess.run(model.train_step, {model.x: x, model.y: y, model.c_mask: c})
+        model.save(str(tmp_path / '1280'))
+        expected = sess.run(model.y_hat, {model.x: x})
+    assert tools.has_checkpoint(str(tmp_path / '1280'))
+    assert not (tmp_path / '1280' / 'model.ckpt.meta').exists()
+    model = Model(str(tmp_path), hp=hp)
+    with tf.Session() as sess:
+        model.initialize()
+        model.restore(str(tmp_path / '1280'))
+        got = sess.run(model.y_hat, {model.x: x})
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_restore_checkpoint_without_optimizer_slots(tmp_path):
+    """Checkpoints holding trainable variables only still load."""
+    hp = tiny_hp(sigma_rec=0.0)
+    x, _, _ = random_batch(hp)
+    model = Model(str(tmp_path), hp=hp)
+    with tf.Session() as sess:
+        model.initialize()
+        tf.train.Saver(model.var_list).save(sess, str(tmp_path / 'old' / 'model.ckpt'),
+                                            write_meta_graph=False)
+        expected = sess.run(model.y_hat, {model.x: x})
+    model = Model(str(tmp_path), hp=hp)
+    with tf.Session() as sess:
+        model.initialize()
+        model.restore(str(tmp_path / 'old'))
+        np.testing.assert_array_equal(sess.run(model.y_hat, {model.x: x}), expected)
+
+
+def test_restore_errors_name_what_is_missing(tmp_path):
+    hp = tiny_hp()
+    model = Model(str(tmp_path), hp=hp)
+    with tf.Session() as sess:
+        model.initialize()
+        model.save(str(tmp_path / '0'))
+        with pytest.raises(FileNotFoundError, match=r'Checkpoints of this model.*\[0\]'):
+            model.restore(str(tmp_path / '640'))
+    bigger = Model(str(tmp_path), hp=tiny_hp(use_separate_input=True))
+    with tf.Session():
+        bigger.initialize()
+        with pytest.raises(ValueError, match='sen_input/kernel'):
+            bigger.restore(str(tmp_path / '0'))
+
+
+@pytest.mark.parametrize('key, value, valid', [
+    ('activation', 'sigmoid', 'softplus'), ('rnn_type', 'Vanilla', 'LeakyRNN'),
+    ('w_rec_init', 'zeros', 'randortho'), ('optimizer', 'rmsprop', 'adam')])
+def test_bad_hp_raises_with_choices(key, value, valid):
+    with pytest.raises(ValueError, match=r"Unknown {}.*{}".format(key, valid)):
+        Model('unused', hp=tiny_hp(**{key: value}))
+
+
+def test_model_without_hp_reports_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        Model(str(tmp_path / 'nope'))
+
+
+def test_lesion_units_zeroes_outgoing_weights():
+    hp = tiny_hp()
+    model = Model('unused', hp=hp)
+    with tf.Session() as sess:
+        model.initialize()
+        model.lesion_units(sess, [2, 5])
+        kernel = sess.run(tf.global_variables('rnn/leaky_rnn_cell/kernel')[0])
+        w_out = sess.run(tf.global_variables('output/weights')[0])
+    n_in = hp['n_input']
+    assert not kernel[n_in + 2].any() and not kernel[n_in + 5].any()
+    assert kernel[n_in + 3].any()
+    assert not w_out[[2, 5]].any() and w_out[3].any()
+
+
+# -- read-out -------------------------------------------------------------------------------
+def test_popvec_known_angles_and_tf_parity():
+    pref = np.arange(8) * 2 * np.pi / 8
+    for k in range(8):
+        d = np.abs(pref - pref[k])
+        d = np.minimum(d, 2 * np.pi - d)
+        y = np.exp(-d ** 2)
+        err = abs(popvec(y) - pref[k])
+        assert min(err, 2 * np.pi - err) < 1e-9
+    y = np.random.RandomState(0).rand(4, 3, 8).astype(np.float32)
+    with tf.Session() as sess:
+        tf_val = sess.run(network.tf_popvec(tf.constant(y)))
+    np.testing.assert_allclose(tf_val, popvec(y), atol=1e-5)
+
+
+def test_get_perf_known_answers():
+    pref = np.arange(8) * 2 * np.pi / 8
+    ring = np.exp(-np.minimum(np.abs(pref - pref[2]), 2 * np.pi - np.abs(pref - pref[2])) ** 2)
+    y_hat = np.zeros((3, 4, 9))
+    y_hat[-1, 0] = np.r_[0.9, ring]   # should fixate and does
+    y_hat[-1, 1] = np.r_[0.1, ring]   # should fixate, breaks
+    y_hat[-1, 2] = np.r_[0.1, ring]   # saccade to the right place
+    y_hat[-1, 3] = np.r_[0.1, ring]   # saccade to the wrong place
+    y_loc = np.zeros((3, 4))
+    y_loc[-1] = [-1, -1, pref[2], pref[6]]
+    np.testing.assert_array_equal(get_perf(y_hat, y_loc), [1, 0, 1, 0])
+    with pytest.raises(ValueError, match='shape'):
+        get_perf(y_hat[-1], y_loc)

@@ -1,0 +1,97 @@
+"""tools.py: atomic files, pickles from the original suite, model folders, helpers."""
+
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+import tools
+
+
+def test_atomic_json_and_pickle_leave_no_temp_files(tmp_path):
+    tools.save_json({'a': np.float32(1.5), 'b': np.arange(3), 'c': np.int64(4)},
+                    str(tmp_path / 'x.json'))
+    tools.save_pickle({'k': [1, 2]}, str(tmp_path / 'x.pkl'))
+    assert sorted(os.listdir(tmp_path)) == ['x.json', 'x.pkl']
+    assert tools.load_pickle(str(tmp_path / 'x.pkl')) == {'k': [1, 2]}
+
+
+def test_failed_write_keeps_the_old_file(tmp_path):
+    path = str(tmp_path / 'log.json')
+    tools.save_json({'trials': [0]}, path)
+    with pytest.raises(TypeError):
+        tools.save_json({'trials': [object()]}, path)
+    assert tools.load_log(str(tmp_path)) == {'trials': [0]}
+    assert os.listdir(tmp_path) == ['log.json']
+
+
+def test_load_pickle_latin1_fallback(tmp_path):
+    # A Python 2 pickle of the byte string '\xe9t\xe9' (protocol 2, SHORT_BINSTRING).
+    path = tmp_path / 'py2.pkl'
+    path.write_bytes(b'\x80\x02U\x03\xe9t\xe9q\x00.')
+    with pytest.raises(UnicodeDecodeError):
+        pickle.loads(path.read_bytes())
+    assert tools.load_pickle(str(path)) == '\xe9t\xe9'
+    with pytest.raises(FileNotFoundError, match='nope.pkl'):
+        tools.load_pickle(str(tmp_path / 'nope.pkl'))
+
+
+def test_hp_round_trip_drops_rng_and_reseeds(tmp_path):
+    hp = {'seed': 3, 'rng': np.random.RandomState(3), 'rule_probs': [np.float64(0.5)] * 2}
+    tools.save_hp(hp, str(tmp_path))
+    loaded = tools.load_hp(str(tmp_path))
+    assert loaded['rule_probs'] == [0.5, 0.5]
+    assert loaded['rng'].rand() == np.random.RandomState(1003).rand()
+
+
+def test_missing_model_messages_name_the_choices(tmp_path):
+    (tmp_path / 'good').mkdir()
+    tools.save_json({}, str(tmp_path / 'good' / 'hp.json'))
+    tools.save_json({}, str(tmp_path / 'good' / 'log.json'))
+    with pytest.raises(FileNotFoundError, match='does not exist.*good'):
+        tools.load_hp(str(tmp_path / 'bad'))
+    assert tools.valid_model_dirs(str(tmp_path)) == [str(tmp_path / 'good')]
+
+
+def test_find_model(tmp_path):
+    for name, n_rnn, perf in (('a', 64, 0.5), ('b', 256, 0.99)):
+        tools.save_json({'n_rnn': n_rnn, 'seed': 0}, str(tmp_path / name / 'hp.json'))
+        tools.save_json({'perf_min': [perf]}, str(tmp_path / name / 'log.json'))
+    assert tools.find_model(str(tmp_path), {'n_rnn': 256}) == str(tmp_path / 'b')
+    with pytest.raises(FileNotFoundError, match='looked at'):
+        tools.find_model(str(tmp_path), {'n_rnn': 64}, perf_min=0.9)
+
+
+def test_rng_state_round_trip(tmp_path):
+    rng = np.random.RandomState(9)
+    rng.randn(7)   # leaves a cached gaussian
+    tools.save_rng_state(rng, str(tmp_path / 'r.json'))
+    back = tools.load_rng_state(str(tmp_path / 'r.json'))
+    np.testing.assert_array_equal(back.randn(5), rng.randn(5))
+
+
+def test_smooth_is_forward_window_mean():
+    x = np.array([0., 1, 2, 3, 4])
+    np.testing.assert_allclose(tools.smooth(x, 2), [1, 2, 3, 3.5, 4])
+    np.testing.assert_allclose(tools.smooth(x, 0), x)
+
+
+def test_range_auto_select_stages():
+    hp = {'early_target_perf': 0.35, 'mid_target_perf': 0.65, 'mature_target_perf': 0.95,
+          'rule_trains': ['odr']}
+    perf = [0.0] * 5 + [0.35] * 5 + [0.65] * 5 + [1.0] * 5
+    log = {'trials': [i * 1280 for i in range(20)], 'perf_odr': perf}
+    sel = tools.range_auto_select(hp, log, avr_window=0, perf_margin=0.05)['odr']
+    assert sel['early'] == log['trials'][5:10]
+    assert sel['mid'] == log['trials'][10:15]
+    assert sel['mature'] == log['trials'][15:20]
+    lim = tools.range_auto_select(hp, log, avr_window=0, max_trial_num_limit=3)['odr']
+    assert lim['early'] == log['trials'][7:10]      # the last ones
+    assert lim['mid'] == log['trials'][11:14]       # the middle ones
+    assert lim['mature'] == log['trials'][15:18]    # the first ones
+    # The window adds the following trials too.
+    win = tools.range_auto_select(hp, log, avr_window=1, perf_margin=0.0)['odr']
+    assert win['mature'][0] == log['trials'][15]
+    with pytest.raises(KeyError, match="logged rules: \\['odr'\\]"):
+        tools.range_auto_select(hp, log, rules=['gap'])

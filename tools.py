@@ -1,0 +1,315 @@
+"""File I/O and small helpers shared by training and analysis.
+
+Everything that touches disk goes through here so that hp.json, log.json and the
+pickles are written atomically (temporary file in the same folder + os.replace): an
+interrupted run never leaves a half-written file behind.
+"""
+
+import errno
+import json
+import os
+import pickle
+import tempfile
+
+import numpy as np
+
+HP_FILE = 'hp.json'
+LOG_FILE = 'log.json'
+CKPT_NAME = 'model.ckpt'
+RNG_FILE = 'train_rng.json'
+
+
+# ----------------------------------------------------------------------------------------
+# Atomic writes
+# ----------------------------------------------------------------------------------------
+def _atomic_write(path, write, mode='w'):
+    """Write a file through ``write(fileobj)`` into a temp file, then os.replace it."""
+    folder = os.path.dirname(os.path.abspath(path))
+    mkdir_p(folder)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path) + '.',
+                               suffix='.tmp')
+    try:
+        with os.fdopen(fd, mode) as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _json_default(obj):
+    """json.dump fallback for numpy scalars and arrays."""
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError('Object of type {} is not JSON serialisable'.format(type(obj).__name__))
+
+
+def save_json(obj, path):
+    """Atomically write ``obj`` as JSON (numpy scalars/arrays converted)."""
+    _atomic_write(path, lambda f: json.dump(obj, f, default=_json_default))
+
+
+def save_pickle(obj, path):
+    """Atomically pickle ``obj`` to ``path``."""
+    _atomic_write(path, lambda f: pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL),
+                  mode='wb')
+
+
+def load_pickle(path):
+    """Load a pickle; falls back to latin-1 decoding for pickles written by Python 2.
+
+    Raises FileNotFoundError with the path if the file does not exist.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError('No such pickle: {}'.format(path))
+    with open(path, 'rb') as f:
+        try:
+            return pickle.load(f)
+        except UnicodeDecodeError:
+            f.seek(0)
+            return pickle.load(f, encoding='latin1')
+
+
+def mkdir_p(path):
+    """Create a folder and its parents; no error if it exists."""
+    try:
+        os.makedirs(path)
+    except OSError as exc:
+        if exc.errno != errno.EEXIST or not os.path.isdir(path):
+            raise
+
+
+# ----------------------------------------------------------------------------------------
+# hp and log
+# ----------------------------------------------------------------------------------------
+def hp_to_json(hp):
+    """The JSON-able form of hp as saved in hp.json (no 'rng')."""
+    hp_copy = {k: v for k, v in hp.items() if k != 'rng'}
+    return json.loads(json.dumps(hp_copy, default=_json_default))
+
+
+def save_hp(hp, model_dir):
+    """Save hp (without the RandomState) to model_dir/hp.json atomically."""
+    save_json(hp_to_json(hp), os.path.join(model_dir, HP_FILE))
+
+
+def load_hp(model_dir):
+    """Load model_dir/hp.json and add ``rng = RandomState(seed + 1000)``.
+
+    The +1000 keeps analyses from replaying the training draws.
+    """
+    fname = os.path.join(model_dir, HP_FILE)
+    if not os.path.isfile(fname):
+        raise FileNotFoundError(_missing_model_message(model_dir, HP_FILE))
+    with open(fname, 'r') as f:
+        hp = json.load(f)
+    hp['rng'] = np.random.RandomState(hp.get('seed', 0) + 1000)
+    return hp
+
+
+def save_log(log, model_dir=None):
+    """Save the training log to <model_dir or log['model_dir']>/log.json atomically."""
+    model_dir = log['model_dir'] if model_dir is None else model_dir
+    save_json(dict(log), os.path.join(model_dir, LOG_FILE))
+
+
+def load_log(model_dir):
+    """Load model_dir/log.json (dict of lists)."""
+    fname = os.path.join(model_dir, LOG_FILE)
+    if not os.path.isfile(fname):
+        raise FileNotFoundError(_missing_model_message(model_dir, LOG_FILE))
+    with open(fname, 'r') as f:
+        return json.load(f)
+
+
+def _missing_model_message(model_dir, what):
+    parent = os.path.dirname(os.path.normpath(model_dir)) or '.'
+    found = valid_model_dirs(parent) if os.path.isdir(parent) else []
+    msg = 'No {} in model folder {!r}.'.format(what, model_dir)
+    if not os.path.isdir(model_dir):
+        msg = 'Model folder {!r} does not exist.'.format(model_dir)
+    if found:
+        msg += ' Trained models under {!r}: {}.'.format(parent, ', '.join(found))
+    else:
+        msg += ' Train one first with `python Main_training.py --modeldir {}`.'.format(
+            model_dir)
+    return msg
+
+
+def save_rng_state(rng, path):
+    """Save a numpy RandomState's full state as JSON (atomic)."""
+    name, keys, pos, has_gauss, cached = rng.get_state()
+    save_json({'name': name, 'keys': keys.tolist(), 'pos': int(pos),
+               'has_gauss': int(has_gauss), 'cached_gaussian': float(cached)}, path)
+
+
+def load_rng_state(path):
+    """Return a RandomState whose state was saved by save_rng_state."""
+    with open(path, 'r') as f:
+        s = json.load(f)
+    rng = np.random.RandomState()
+    rng.set_state((s['name'], np.array(s['keys'], dtype=np.uint32), s['pos'],
+                   s['has_gauss'], s['cached_gaussian']))
+    return rng
+
+
+# ----------------------------------------------------------------------------------------
+# Model folders and checkpoints
+# ----------------------------------------------------------------------------------------
+def checkpoint_dir(model_dir, trial):
+    """Folder of the checkpoint saved after ``trial`` training trials."""
+    return os.path.join(model_dir, str(int(trial)))
+
+
+def has_checkpoint(folder):
+    return os.path.isfile(os.path.join(folder, CKPT_NAME + '.index'))
+
+
+def list_checkpoints(model_dir):
+    """Sorted trial numbers of the checkpoint folders in model_dir."""
+    if not os.path.isdir(model_dir):
+        return []
+    trials = [int(d) for d in os.listdir(model_dir)
+              if d.isdigit() and has_checkpoint(os.path.join(model_dir, d))]
+    return sorted(trials)
+
+
+def is_valid_model_dir(model_dir):
+    """A model folder holds hp.json and log.json."""
+    return (os.path.isfile(os.path.join(model_dir, HP_FILE)) and
+            os.path.isfile(os.path.join(model_dir, LOG_FILE)))
+
+
+def valid_model_dirs(root_dir):
+    """Sorted paths of the model folders directly under root_dir."""
+    if not os.path.isdir(root_dir):
+        return []
+    dirs = [os.path.join(root_dir, d) for d in sorted(os.listdir(root_dir))]
+    return [d for d in dirs if os.path.isdir(d) and is_valid_model_dir(d)]
+
+
+def find_model(root_dir, hp_target, perf_min=None):
+    """First model folder under root_dir whose hp matches every item of hp_target.
+
+    perf_min: if given, the model's final log['perf_min'] must be at least this.
+    Raises FileNotFoundError naming the models that were looked at if none matches.
+    """
+    candidates = valid_model_dirs(root_dir)
+    for d in candidates:
+        hp = load_hp(d)
+        if all(hp.get(k) == v for k, v in hp_target.items()):
+            if perf_min is not None:
+                log = load_log(d)
+                if not log.get('perf_min') or log['perf_min'][-1] < perf_min:
+                    continue
+            return d
+    raise FileNotFoundError('No model under {!r} matches {} (looked at: {})'.format(
+        root_dir, hp_target, ', '.join(candidates) or 'none'))
+
+
+# ----------------------------------------------------------------------------------------
+# Small numerical helpers
+# ----------------------------------------------------------------------------------------
+def gen_feed_dict(model, trial, hp):
+    """Feed dict {x, y, c_mask} for a Trial (only in_type 'normal' is supported)."""
+    if hp.get('in_type', 'normal') != 'normal':
+        raise ValueError("Unknown in_type {!r}; valid choices: ['normal']".format(
+            hp['in_type']))
+    return {model.x: trial.x, model.y: trial.y, model.c_mask: trial.c_mask}
+
+
+def gen_ortho_matrix(dim, rng=None):
+    """Random orthogonal (dim, dim) matrix as a product of Householder reflections.
+
+    The recipe of the old scipy.stats.ortho_group; the draws (rng.normal of sizes dim,
+    dim-1, ..., 2) and the float64 arithmetic are kept so that the same rng state gives
+    the same matrix as the original suite.
+    """
+    normal = np.random.normal if rng is None else rng.normal
+    H = np.eye(dim)
+    for n in range(1, dim):
+        v = normal(size=(dim - n + 1,))
+        s = np.sign(v[0])
+        v[0] += s * np.sqrt((v * v).sum())
+        block = -s * (np.eye(dim - n + 1) - 2. * np.outer(v, v) / (v * v).sum())
+        mat = np.eye(dim)
+        mat[n - 1:, n - 1:] = block
+        H = np.dot(H, mat)
+    return H
+
+
+def smooth(x, window):
+    """Forward moving average: value i is mean(x[i : i + window + 1]) (same length)."""
+    x = np.asarray(x, dtype=float)
+    if window <= 0 or x.size == 0:
+        return x.copy()
+    csum = np.concatenate([[0.], np.cumsum(x)])
+    idx = np.arange(x.size)
+    end = np.minimum(idx + window + 1, x.size)
+    return (csum[end] - csum[idx]) / (end - idx)
+
+
+STAGES = ('early', 'mid', 'mature')
+
+
+def range_auto_select(hp, log, rules=None, avr_window=9, perf_margin=0.05,
+                      max_trial_num_limit=30):
+    """Checkpoints at early / mid / mature performance for each rule.
+
+    For each rule the performance curve log['perf_<rule>'] is smoothed with
+    ``smooth(.., avr_window)``. Where the smoothed value lies within ±perf_margin of
+    hp['early_target_perf'] (tested first), else of hp['mid_target_perf'], else is
+    ≥ hp['mature_target_perf'] − perf_margin, the trials log['trials'][i : i+avr_window+1]
+    join that stage. Each stage is sorted, de-duplicated and cut to at most
+    max_trial_num_limit trials: the last ones for early, the middle ones for mid, the
+    first ones for mature.
+
+    Returns {rule: {'early': [...], 'mid': [...], 'mature': [...]}} (trial numbers).
+    """
+    rules = hp['rule_trains'] if rules is None else rules
+    if isinstance(rules, str):
+        rules = [rules]
+    trials = np.asarray(log['trials'])
+    early, mid, mature = (hp['early_target_perf'], hp['mid_target_perf'],
+                          hp['mature_target_perf'])
+    out = {}
+    for rule in rules:
+        key = 'perf_' + rule
+        if key not in log:
+            raise KeyError('No performance of rule {!r} in the log; logged rules: {}'.format(
+                rule, sorted(k[5:] for k in log if k.startswith('perf_')
+                             and k not in ('perf_avg', 'perf_min'))))
+        perf = smooth(log[key], avr_window)
+        stages = {s: set() for s in STAGES}
+        for i, p in enumerate(perf):
+            window = trials[i:i + avr_window + 1].tolist()
+            if abs(p - early) <= perf_margin:
+                stages['early'].update(window)
+            elif abs(p - mid) <= perf_margin:
+                stages['mid'].update(window)
+            elif p >= mature - perf_margin:
+                stages['mature'].update(window)
+        lim = max_trial_num_limit
+        sel = {}
+        for s in STAGES:
+            v = sorted(stages[s])
+            if len(v) > lim:
+                if s == 'early':
+                    v = v[-lim:]
+                elif s == 'mid':
+                    start = (len(v) - lim) // 2
+                    v = v[start:start + lim]
+                else:
+                    v = v[:lim]
+            sel[s] = [int(t) for t in v]
+        out[rule] = sel
+    return out
