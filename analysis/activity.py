@@ -1,0 +1,177 @@
+"""Task information and hidden activity of trained checkpoints.
+
+One graph per model: ``CheckpointRunner`` builds the network once and restores each
+checkpoint into the same session, so a loop over checkpoints never rebuilds a graph.
+H pickles hold numpy float32 arrays (T, 128, n_rnn): 'test' trials (16 per location,
+location index = trial // 16), input noise off, recurrent noise on (sigma_rec).
+"""
+
+import os
+
+import numpy as np
+import tensorflow.compat.v1 as tf
+from tqdm.auto import tqdm
+
+import task
+import tools
+from analysis import common
+from network import Model
+
+# Distinct, fixed recurrent-noise streams per rule for analysis runs (training uses
+# [seed, step*64 + k]; these never collide with it because they are negative).
+def analysis_noise_seed(hp, rule_index):
+    return np.array([hp['seed'], -1 - rule_index], dtype=np.int64)
+
+
+class CheckpointRunner(object):
+    """Restore checkpoints of one model into one graph and run trials on them.
+
+    Usage::
+
+        with CheckpointRunner(model_dir, hp) as runner:
+            for trial_num in trials:
+                runner.restore(trial_num)
+                h, y_hat = runner.run(trial, ['h', 'y_hat'])
+    """
+
+    def __init__(self, model_dir, hp=None, sigma_rec=None):
+        if not os.path.isdir(model_dir):
+            raise FileNotFoundError('Model folder {!r} does not exist'.format(model_dir))
+        hp = tools.load_hp(model_dir) if hp is None else hp
+        self.model_dir = model_dir
+        self.model = Model(model_dir, hp=hp, sigma_rec=sigma_rec)
+        self.hp = self.model.hp
+        self.sess = tf.Session()
+        self._ctx = self.sess.as_default()
+        self._ctx.__enter__()
+        self.model.initialize()
+        self.trial_num = None
+
+    def restore(self, trial_num):
+        """Load checkpoint <model_dir>/<trial_num> (a clear error lists the valid ones)."""
+        folder = tools.checkpoint_dir(self.model_dir, trial_num)
+        if not tools.has_checkpoint(folder):
+            raise FileNotFoundError('No checkpoint at trial {} in {}; checkpoints: {}'.format(
+                trial_num, self.model_dir, _short_list(tools.list_checkpoints(self.model_dir))))
+        self.model.restore(folder)
+        self.trial_num = int(trial_num)
+
+    def run(self, trial, fetch=('h',), noise_seed=None):
+        """Run a Trial; returns the requested arrays ('h' (T, B, n_rnn), 'y_hat'
+        (T, B, n_output), 'y_hat_loc' (T, B)) in the order asked."""
+        m = self.model
+        tensors = {'h': m.h, 'y_hat': m.y_hat, 'y_hat_loc': m.y_hat_loc}
+        feed = {m.x: trial.x}
+        if noise_seed is not None:
+            feed[m.noise_seed] = noise_seed
+        return self.sess.run([tensors[f] for f in fetch], feed_dict=feed)
+
+    def close(self):
+        if self.sess is not None:
+            self._ctx.__exit__(None, None, None)
+            self.sess.close()
+            self.sess = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _short_list(values, n=6):
+    values = list(values)
+    if len(values) <= 2 * n:
+        return values
+    return '{} ... {} ({} in all)'.format(values[:n], values[-n:], len(values))
+
+
+def test_trials(hp, rules):
+    """{rule: Trial} of 'test' trials with input noise off (the analysis input)."""
+    return {rule: task.generate_trials(rule, hp, 'test', noise_on=False) for rule in rules}
+
+
+def _task_info_entry(trial):
+    B = trial.batch_size
+    entry = {'epoch_info': dict(trial.epochs)}
+    n_stim = len(trial.input_loc) // B
+    for k in range(n_stim):
+        key = 'in_loc' if k == 0 else 'in_loc_{}'.format(k + 1)
+        entry[key] = np.argmax(np.asarray(trial.input_loc[k * B:(k + 1) * B]), axis=1)
+    entry['in_loc_set'] = sorted(set(entry['in_loc'].tolist())) if n_stim else []
+    return entry
+
+
+def gen_task_info(hp, log, model_dir, rules=None, return_trial_store=False):
+    """Write model_dir/task_info.pkl: rule → {'in_loc' (128,) location index per test
+    trial, 'in_loc_2'… for further stimuli, 'in_loc_set', 'epoch_info' (steps)}.
+
+    Existing entries of other rules are kept. Returns task_info (and the {rule: Trial}
+    store if return_trial_store).
+    """
+    rules = hp['rule_trains'] if rules is None else _as_list(rules)
+    for rule in rules:
+        common.check_rule(hp, rule)
+    path = common.task_info_path(model_dir)
+    task_info = tools.load_pickle(path) if os.path.isfile(path) else {}
+    store = test_trials(hp, rules)
+    for rule, trial in store.items():
+        task_info[rule] = _task_info_entry(trial)
+    tools.save_pickle(task_info, path)
+    return (task_info, store) if return_trial_store else task_info
+
+
+def _as_list(rules):
+    return [rules] if isinstance(rules, str) else list(rules)
+
+
+def compute_H(hp, log, model_dir, rules=None, trial_list=None, recompute=False,
+              save_H_pickle=True, verbose=True):
+    """Hidden activity of every (checkpoint, rule) → <trial>/H_<rule>.pkl.
+
+    The graph is built once; each checkpoint is restored once and every rule is run on
+    it. Existing pickles are kept unless recompute. Also writes task_info.pkl.
+    trial_list: list / range / stage dict (default: every checkpoint in the log).
+    Returns {trial: {rule: H}} when save_H_pickle is False, else None.
+    """
+    rules = hp['rule_trains'] if rules is None else _as_list(rules)
+    trials = common.expand_trial_list(log['trials'] if trial_list is None else trial_list)
+    _, store = gen_task_info(hp, log, model_dir, rules, return_trial_store=True)
+    rule_index = {r: i for i, r in enumerate(hp['rule_trains'])}
+    todo = []
+    for t in trials:
+        missing = [r for r in rules if recompute or not save_H_pickle
+                   or not os.path.isfile(common.H_path(model_dir, t, r))]
+        if missing:
+            todo.append((t, missing))
+    out = {}
+    if not todo:
+        return None if save_H_pickle else out
+    with CheckpointRunner(model_dir, hp) as runner:
+        for t, missing in tqdm(todo, desc='compute_H', unit='ckpt', disable=not verbose):
+            runner.restore(t)
+            for rule in missing:
+                (h,) = runner.run(store[rule], ['h'],
+                                  noise_seed=analysis_noise_seed(hp, rule_index[rule]))
+                h = h.astype(np.float32)
+                if save_H_pickle:
+                    tools.save_pickle(h, common.H_path(model_dir, t, rule))
+                else:
+                    out.setdefault(t, {})[rule] = h
+    if verbose:
+        print('compute_H: {} checkpoint(s) × {} rule(s) in {}'.format(
+            len(todo), len(rules), model_dir))
+    return None if save_H_pickle else out
+
+
+def Get_H(hp, log, model_dir, trial_num, rule, save_H=True):
+    """H (T, 128, n_rnn) of one checkpoint and rule: from its pickle, else computed."""
+    path = common.H_path(model_dir, trial_num, rule)
+    if os.path.isfile(path):
+        return common.load_H(model_dir, trial_num, rule)
+    if save_H:
+        compute_H(hp, log, model_dir, rules=[rule], trial_list=[trial_num], verbose=False)
+        return common.load_H(model_dir, trial_num, rule)
+    res = compute_H(hp, log, model_dir, rules=[rule], trial_list=[trial_num],
+                    save_H_pickle=False, verbose=False)
+    return res[int(trial_num)][rule]

@@ -1,0 +1,49 @@
+"""Fixtures shared by the analysis tests: one tiny trained model per test session."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+import tools
+import train
+from analysis import common
+
+TINY_HP = {'n_rnn': 32, 'activation': 'softplus', 'batch_size_test': 64}
+
+
+@pytest.fixture(scope='session')
+def tiny_model_dir(tmp_path_factory):
+    """A tiny all_new model: n_rnn 32, checkpoints 0, 128, ..., 1280 (display_step 2).
+
+    Twenty steps cannot train a network, so log['perf_<rule>'] is replaced by a ramp from
+    0.1 to 1.0 over the checkpoints: the analyses then see early (≤ 0.35), mid (≤ 0.65)
+    and mature checkpoints. Everything else (weights, H, behaviour) is real.
+    Treat it as read-only; use ``model_copy`` to write into a model folder.
+    """
+    model_dir = str(tmp_path_factory.mktemp('models') / 'tiny')
+    log = train.train(model_dir, hp=TINY_HP, max_steps=1280, display_step=2, seed=0,
+                      verbose=False)
+    ramp = np.linspace(0.1, 1.0, len(log['trials'])).round(3).tolist()
+    for rule in log['rules'] if 'rules' in log else tools.load_hp(model_dir)['rule_trains']:
+        log['perf_' + rule] = ramp
+    log['perf_min'] = ramp
+    log['perf_avg'] = ramp
+    tools.save_log(log, model_dir)
+    return model_dir
+
+
+@pytest.fixture
+def model_copy(tiny_model_dir, tmp_path):
+    """A private copy of the tiny model that a test may write pickles into."""
+    dst = str(tmp_path / 'tiny')
+    shutil.copytree(tiny_model_dir, dst)
+    return dst
+
+
+@pytest.fixture
+def figure_root(tmp_path, monkeypatch):
+    """Send figures to a temporary folder; returns it."""
+    root = tmp_path / 'figure'
+    monkeypatch.setattr(common, 'FIGURE_ROOT', str(root))
+    return root
