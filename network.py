@@ -102,6 +102,75 @@ def get_perf(y_hat, y_loc):
 
 
 # ----------------------------------------------------------------------------------------
+# Leaky recurrence with a hand-written backward pass
+# ----------------------------------------------------------------------------------------
+def activation_derivative(name):
+    """f'(z) of the activation named in hp['activation']."""
+    _check_choice('activation', name, ACTIVATIONS)
+    return {
+        'softplus': tf.sigmoid,
+        'relu': lambda z: tf.cast(z > 0, z.dtype),
+        'tanh': lambda z: 1 - tf.square(tf.tanh(z)),
+        'power': lambda z: 2 * tf.nn.relu(z),
+        'retanh': lambda z: tf.cast(z > 0, z.dtype) * (1 - tf.square(tf.tanh(z))),
+        'elu': lambda z: tf.where(z > 0, tf.ones_like(z), tf.exp(tf.minimum(z, 0.))),
+    }[name]
+
+
+def leaky_recurrence(drive, w_rec, alpha, activation, with_gradient=True):
+    """h (T, B, N) of h_t = h_{t-1} + alpha·(f(z_t) − h_{t-1}), z_t = drive_t + h_{t-1}·w_rec.
+
+    drive (T, B, N) already holds the input projection, the bias and the noise; h_0 = 0.
+    With with_gradient, backpropagation through time is written out by hand: the reverse
+    loop carries only the gradient w.r.t. h (one matmul per step) and the recurrent
+    weight gradient is one (N, T·B)·(T·B, N) matmul after the loop. TensorFlow's
+    automatic gradient of the loop would instead push and pop every intermediate and
+    accumulate T small weight gradients, which made a training step about twice as slow.
+    """
+    f = get_activation(activation)
+    h0 = tf.zeros_like(drive[0])
+    if not with_gradient:
+        def step(h, d):
+            return h + alpha * (f(d + tf.matmul(h, w_rec)) - h)
+        return tf.scan(step, drive, initializer=h0, back_prop=False,
+                       name='leaky_rnn_scan')
+    df = activation_derivative(activation)
+
+    @tf.custom_gradient
+    def recurrence(drive, w_rec):
+        def step(carry, d):
+            h = carry[0]
+            z = d + tf.matmul(h, w_rec)
+            return h + alpha * (f(z) - h), z
+
+        h, z = tf.scan(step, drive, initializer=(h0, h0), back_prop=False,
+                       name='leaky_rnn_scan')
+
+        def grad(dh):
+            # g_t = ∂L/∂h_t = dh_t + (1 − alpha)·g_{t+1} + δ_{t+1}·w_recᵀ,
+            # δ_t = ∂L/∂z_t = alpha·f'(z_t)·g_t; the carry holds the last two terms.
+            w_t = tf.transpose(w_rec)
+
+            def back(carry, elems):
+                dh_t, z_t = elems
+                g = dh_t + carry[0]
+                delta = alpha * df(z_t) * g
+                return (1 - alpha) * g + tf.matmul(delta, w_t), delta
+
+            _, delta = tf.scan(back, (dh, z), initializer=(h0, h0), reverse=True,
+                               back_prop=False, name='leaky_rnn_backward')
+            n = tf.shape(w_rec)[0]
+            h_prev = tf.concat([h0[None], h[:-1]], axis=0)
+            d_w = tf.matmul(tf.reshape(h_prev, tf.stack([-1, n])),
+                            tf.reshape(delta, tf.stack([-1, n])), transpose_a=True)
+            return delta, d_w
+
+        return h, grad
+
+    return recurrence(drive, w_rec)
+
+
+# ----------------------------------------------------------------------------------------
 # Model
 # ----------------------------------------------------------------------------------------
 class Model(object):
@@ -191,7 +260,7 @@ class Model(object):
             return start * tools.gen_ortho_matrix(n_rnn, rng=self.rng)
         return start * self.rng.randn(n_rnn, n_rnn) / np.sqrt(n_rnn)
 
-    def _forward(self, x, noise_seed):
+    def _forward(self, x, noise_seed, with_gradient=True):
         """Network on inputs x (T, B, n_input): (h, y_hat flat (T*B, n_out), y_hat, y_hat_loc).
 
         Variables are created on the first call and shared by later calls.
@@ -200,7 +269,7 @@ class Model(object):
         with tf.variable_scope(tf.get_variable_scope(), reuse=tf.AUTO_REUSE):
             rnn_inputs = (self._build_separate_input(hp, x)
                           if hp.get('use_separate_input', False) else None)
-            h = self._build_rnn(hp, x, noise_seed, rnn_inputs)
+            h = self._build_rnn(hp, x, noise_seed, rnn_inputs, with_gradient)
             return (h,) + self._build_output(hp, h)
 
     def _recurrent_noise(self, hp, x, noise_seed):
@@ -222,7 +291,7 @@ class Model(object):
         rule_in = _dense(rule, n_rnn, 'rule_input', use_bias=False)
         return sensory_in + rule_in
 
-    def _build_rnn(self, hp, x, noise_seed, rnn_inputs):
+    def _build_rnn(self, hp, x, noise_seed, rnn_inputs, with_gradient=True):
         """Hidden activity h (T, B, n_rnn)."""
         n_input, n_rnn = hp['n_input'], hp['n_rnn']
         alpha = hp['alpha']
@@ -250,10 +319,8 @@ class Model(object):
             if noise is not None:
                 drive = drive + noise
 
-            def step(h, drive_t):
-                return h + alpha * (f(drive_t + tf.matmul(h, w_rec)) - h)
-
-            return tf.scan(step, drive, initializer=h0, name='leaky_rnn_scan')
+            return leaky_recurrence(drive, w_rec, alpha, hp['activation'],
+                                    with_gradient=with_gradient)
 
         inputs = x if rnn_inputs is None else rnn_inputs
         n_in = inputs.get_shape().as_list()[-1]
@@ -350,7 +417,7 @@ class Model(object):
                 y = tf.placeholder(tf.float32, [None, None, hp['n_output']], name='y')
                 c_mask = tf.placeholder(tf.float32, [None, hp['n_output']], name='c_mask')
                 seed = tf.placeholder(tf.int64, [2], name='noise_seed')
-                h, y_hat_flat, y_hat, _ = self._forward(x, seed)
+                h, y_hat_flat, y_hat, _ = self._forward(x, seed, with_gradient=False)
                 cost_lsq, cost_reg = self._costs(h, y_hat_flat, y, c_mask)
             self._eval_slots.append(dict(x=x, y=y, c_mask=c_mask, noise_seed=seed,
                                          cost_lsq=cost_lsq, cost_reg=cost_reg,

@@ -281,3 +281,24 @@ def test_get_perf_known_answers():
     np.testing.assert_array_equal(get_perf(y_hat, y_loc), [1, 0, 1, 0])
     with pytest.raises(ValueError, match='shape'):
         get_perf(y_hat[-1], y_loc)
+
+
+@pytest.mark.parametrize('activation', network.ACTIVATIONS)
+def test_hand_written_gradient_equals_automatic(activation):
+    """The custom backward pass of leaky_recurrence equals TF's gradient of a plain loop."""
+    rs = np.random.RandomState(1)
+    drive = tf.constant(rs.randn(9, 4, 6).astype(np.float32))
+    w_rec = tf.constant(0.5 * rs.randn(6, 6).astype(np.float32))
+    target = rs.rand(9, 4, 6).astype(np.float32)
+    f = network.get_activation(activation)
+    plain = tf.scan(lambda h, d: h + 0.2 * (f(d + tf.matmul(h, w_rec)) - h), drive,
+                    initializer=tf.zeros_like(drive[0]))
+    custom = network.leaky_recurrence(drive, w_rec, 0.2, activation)
+    grads = [tf.gradients(tf.reduce_sum(tf.square(h - target)), [drive, w_rec])
+             for h in (plain, custom)]
+    with tf.Session() as sess:
+        (gd_p, gw_p), (gd_c, gw_c) = sess.run(grads)
+        h_p, h_c = sess.run([plain, custom])
+    np.testing.assert_allclose(h_c, h_p, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(gd_c, gd_p, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(gw_c, gw_p, rtol=1e-4, atol=1e-5)
