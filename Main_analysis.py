@@ -1,0 +1,351 @@
+"""Reproduce the paper's figures from a trained model.
+
+    python Main_analysis.py                          # data/6tasks
+    python Main_analysis.py --model-dir data/6tasks_paper
+
+Like the original script, the analysis is a list of blocks: enable or disable a figure by
+(un)commenting its line in main(). Checkpoints are grouped into early / mid / mature
+stages from the model's own training log (print_basic_info(auto_range_select=True));
+the checkpoint ranges of the published model are kept below as commented examples.
+Each block runs through ``run(...)``: a missing stage, pickle or rule prints one
+[skipped] line and the run goes on. Figures go to figure/figure_<model folder>/.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import tools
+from analysis import common
+from analysis.activity import compute_H
+from analysis.basic import print_basic_info
+from analysis.neuron_info import generate_neuron_info
+from analysis.pca import neuron_PCA
+from analysis.psth import (gen_PSTH_log, neuron_period_activity_analysis,
+                           plot_epoch_mean_growth, plot_period_ttest_heatmap, plot_PSTH,
+                           sample_neuron_by_trial)
+from analysis.seldir import seldir_analysis
+from analysis.tuning import tunning_analysis
+
+# ISSUE 4 (placeholders; written separately): uncomment with the blocks at the end of main().
+# from analysis.behaviour import odrd_distractor_analysis, saccade_distribut_analysis
+# from analysis.decoding import Decoder_analysis
+# from analysis.dpca_analysis import neuron_dPCA
+
+DEFAULT_MODEL_DIR = os.path.join('data', '6tasks')
+MODELS_ROOT = 'data'
+WM_RULES = ['odr', 'odrd']
+ANTI_RULES = ['overlap', 'zero_gap', 'gap', 'gap500']
+
+# Failures that mean "this block cannot run on this model" (a rule the model was not
+# trained on, a stage without checkpoints, a missing checkpoint or pickle): reported,
+# not fatal. Anything else is a bug and stops the run.
+SKIPPABLE = (FileNotFoundError, KeyError, ValueError)
+
+
+class BlockRunner(object):
+    """Run one analysis block; report and count the blocks that cannot run."""
+
+    def __init__(self):
+        self.done = 0
+        self.skipped = []
+
+    def __call__(self, fn, *args, **kwargs):
+        label = _block_label(fn, args, kwargs)
+        print('\n== {}'.format(label), flush=True)
+        try:
+            out = fn(*args, **kwargs)
+        except SKIPPABLE as e:
+            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+            print('[skipped] {}: {}: {}'.format(label, type(e).__name__, msg),
+                  file=sys.stderr, flush=True)
+            self.skipped.append(label)
+            return None
+        self.done += 1
+        return out
+
+
+def _block_label(fn, args, kwargs):
+    """'plot_PSTH odrd stim1 plot_oppo_dir=True': the function and its short arguments."""
+    def short(v):
+        return isinstance(v, (str, int, float, bool)) or (
+            isinstance(v, tuple) and len(v) <= 3 and all(isinstance(x, (str, int)) for x in v))
+    parts = [fn.__name__]
+    parts += [str(a) for a in args if short(a) and not (isinstance(a, str) and os.sep in a)]
+    parts += ['{}={}'.format(k, v) for k, v in kwargs.items() if short(v)]
+    return ' '.join(parts)
+
+
+def sub_stages(stages, rules):
+    """The part of a stage dict about ``rules`` (the rules the model knows)."""
+    return {r: stages[r] for r in rules if r in stages}
+
+
+def last_of_each_stage(stages):
+    """Stage dict keeping only the last checkpoint of every stage."""
+    return {r: {s: list(v)[-1:] for s, v in st.items()} for r, st in stages.items()}
+
+
+def count_new_figures(model_dir, since):
+    """Number of PNG files under figure/figure_<model>/ written since ``since`` (time)."""
+    root = os.path.join(common.FIGURE_ROOT, 'figure_' + common.model_name(model_dir))
+    n = 0
+    for folder, _, files in os.walk(root):
+        n += sum(1 for f in files if f.endswith('.png')
+                 and os.path.getmtime(os.path.join(folder, f)) >= since)
+    return n, root
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--model-dir', '--modeldir', dest='model_dir',
+                        default=DEFAULT_MODEL_DIR,
+                        help='trained model folder (default: %(default)s)')
+    parser.add_argument('--recompute', action='store_true',
+                        help='recompute H and neuron_info pickles that already exist')
+    parser.add_argument('--sample-neurons', type=int, default=3,
+                        help='units drawn per checkpoint by sample_neuron_by_trial '
+                             '(default: %(default)s)')
+    args = parser.parse_args(argv)
+    if not tools.is_valid_model_dir(args.model_dir):
+        found = tools.valid_model_dirs(MODELS_ROOT)
+        parent = os.path.dirname(os.path.normpath(args.model_dir))
+        if parent and os.path.normpath(parent) != os.path.normpath(MODELS_ROOT):
+            found += tools.valid_model_dirs(parent)
+        parser.error('{!r} is not a trained model folder (it needs hp.json and log.json). '
+                     'Models found: {}. Train one with `python Main_training.py` or pass '
+                     '--model-dir.'.format(args.model_dir, ', '.join(found) or 'none'))
+    return args
+
+
+def main(argv=None):
+    import matplotlib
+    matplotlib.use('Agg')          # figures are only written to files
+    args = parse_args(argv)
+    start = time.time()
+    model_dir = args.model_dir
+    hp = tools.load_hp(model_dir)
+    log = tools.load_log(model_dir)
+    recompute = args.recompute
+    run = BlockRunner()
+
+    wm = [r for r in WM_RULES if r in hp['rule_trains']]
+    anti = [r for r in ANTI_RULES if r in hp['rule_trains']]
+    missing = [r for r in WM_RULES + ANTI_RULES if r not in hp['rule_trains']]
+    if missing:
+        common.note('this model was not trained on {}: their blocks will be skipped'.format(
+            ', '.join(missing)))
+
+    # ---------------------------------------------------------------- checkpoints -------
+    # Fig S7 and the stage of every checkpoint, from this model's log:
+    # {rule: {'early': [...], 'mid': [...], 'mature': [...]}}.
+    trial_selected = run(print_basic_info, hp, log, model_dir, smooth_growth=True,
+                         smooth_window=5, auto_range_select=True, avr_window=9,
+                         perf_margin=0.05, max_trial_num_limit=30)
+    if trial_selected is None:
+        print('Main_analysis: no stage selection for {}; nothing to analyse'.format(model_dir))
+        return {'figures': 0, 'skipped': run.skipped, 'seconds': time.time() - start}
+    trial_list_odr_odrd = sub_stages(trial_selected, wm)
+    trial_list_antisacc = sub_stages(trial_selected, anti)
+    trial_list_sample = last_of_each_stage(trial_selected)
+    # Every checkpoint of the log (for the commented "over all checkpoints" lines):
+    # trial_list_all = log['trials']
+    # Ranges of the published model (data/6tasks_paper), as in the original script:
+    # trial_list_odr_odrd = range(520960, log['trials'][-1] + 1, 1280)
+    # trial_list_antisacc = range(0, 102400 + 1, 1280)
+    # trial_list_all = range(log['trials'][0], log['trials'][-1] + 1, 1280)
+    # trial_list_sample = [616960, 628480]
+
+    # ---------------------------------------------------------------- H, neuron info ----
+    # One graph per call; H of the working-memory and anti-saccade rules only at their own
+    # checkpoints (H pickles of a 256-unit model take ~10–25 MB per rule and checkpoint).
+    run(compute_H, hp, log, model_dir, rules=wm, trial_list=trial_list_odr_odrd,
+        recompute=recompute)
+    run(compute_H, hp, log, model_dir, rules=anti, trial_list=trial_list_antisacc,
+        recompute=recompute)
+    run(generate_neuron_info, hp, model_dir, ['stim1', 'delay1'], trial_list_odr_odrd, wm,
+        recompute=recompute)
+    run(generate_neuron_info, hp, model_dir, ['delay2'], trial_list_odr_odrd, ['odrd'],
+        recompute=recompute)
+    run(generate_neuron_info, hp, model_dir, ['stim1'], trial_list_antisacc, anti,
+        recompute=recompute)
+
+    # ---------------------------------------------------------------- Fig S3B tuning ----
+    run(tunning_analysis, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd)
+    run(tunning_analysis, hp, log, model_dir, 'odr', 'delay1', trial_list_odr_odrd)
+    run(tunning_analysis, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd)
+    run(tunning_analysis, hp, log, model_dir, 'odrd', 'delay1', trial_list_odr_odrd)
+    run(tunning_analysis, hp, log, model_dir, 'odrd', 'delay2', trial_list_odr_odrd)
+    run(tunning_analysis, hp, log, model_dir, 'overlap', 'stim1', trial_list_antisacc)
+    run(tunning_analysis, hp, log, model_dir, 'zero_gap', 'stim1', trial_list_antisacc)
+    run(tunning_analysis, hp, log, model_dir, 'gap', 'stim1', trial_list_antisacc)
+    run(tunning_analysis, hp, log, model_dir, 'gap500', 'stim1', trial_list_antisacc)
+
+    # ---------------------------------------------------------------- Fig 4E–G PSTH -----
+    run(plot_PSTH, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd, plot_oppo_dir=False)
+    run(plot_PSTH, hp, log, model_dir, 'odr', 'delay1', trial_list_odr_odrd, plot_oppo_dir=False)
+    run(plot_PSTH, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd, plot_oppo_dir=True)
+    run(plot_PSTH, hp, log, model_dir, 'odrd', 'delay1', trial_list_odr_odrd, plot_oppo_dir=True)
+    run(plot_PSTH, hp, log, model_dir, 'odrd', 'delay2', trial_list_odr_odrd, plot_oppo_dir=True)
+    run(plot_PSTH, hp, log, model_dir, 'overlap', 'stim1', trial_list_antisacc)
+    run(plot_PSTH, hp, log, model_dir, 'zero_gap', 'stim1', trial_list_antisacc)
+    run(plot_PSTH, hp, log, model_dir, 'gap', 'stim1', trial_list_antisacc)
+    run(plot_PSTH, hp, log, model_dir, 'gap500', 'stim1', trial_list_antisacc)
+
+    # ---------------------------------------------------------------- Fig S2B growth ----
+    # One PSTH log per (rule, selective epoch) serves several analysed epochs.
+    PSTH_log = run(gen_PSTH_log, hp, trial_list_odr_odrd, model_dir, 'odr', 'stim1', log=log)
+    run(plot_epoch_mean_growth, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd,
+        'stim1', PSTH_log=PSTH_log)
+    run(plot_epoch_mean_growth, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd,
+        'delay1', PSTH_log=PSTH_log)
+    run(plot_epoch_mean_growth, hp, log, model_dir, 'odr', 'delay1', trial_list_odr_odrd,
+        'delay1')
+    PSTH_log = run(gen_PSTH_log, hp, trial_list_odr_odrd, model_dir, 'odrd', 'stim1', log=log)
+    run(plot_epoch_mean_growth, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd,
+        'stim1', PSTH_log=PSTH_log)
+    run(plot_epoch_mean_growth, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd,
+        'delay2', PSTH_log=PSTH_log)
+    run(plot_epoch_mean_growth, hp, log, model_dir, 'odrd', 'delay1', trial_list_odr_odrd,
+        'delay1')
+    run(plot_epoch_mean_growth, hp, log, model_dir, 'odrd', 'delay2', trial_list_odr_odrd,
+        'delay2')
+    run(plot_epoch_mean_growth, hp, log, model_dir, 'overlap', 'stim1', trial_list_antisacc,
+        'stim1')
+    run(plot_epoch_mean_growth, hp, log, model_dir, 'zero_gap', 'stim1', trial_list_antisacc,
+        'stim1')
+    run(plot_epoch_mean_growth, hp, log, model_dir, 'gap', 'stim1', trial_list_antisacc,
+        'stim1')
+    run(plot_epoch_mean_growth, hp, log, model_dir, 'gap500', 'stim1', trial_list_antisacc,
+        'stim1')
+    # Over every checkpoint of the training run (computes H for all of them):
+    # PSTH_log = run(gen_PSTH_log, hp, trial_list_all, model_dir, 'odr', 'stim1', log=log)
+    # run(plot_epoch_mean_growth, hp, log, model_dir, 'odr', 'stim1', trial_list_all,
+    #     'delay1', PSTH_log=PSTH_log)
+
+    # ---------------------------------------------------------------- stage ANOVA -------
+    # Analysed period: an epoch name or (start, end) in ms (cue onset → +250 ms below).
+    run(neuron_period_activity_analysis, hp, log, model_dir, 'odr', 'stim1',
+        trial_list_odr_odrd, 'stim1')
+    run(neuron_period_activity_analysis, hp, log, model_dir, 'odr', 'delay1',
+        trial_list_odr_odrd, 'delay1')
+    run(neuron_period_activity_analysis, hp, log, model_dir, 'odrd', 'stim1',
+        trial_list_odr_odrd, 'stim1')
+    run(neuron_period_activity_analysis, hp, log, model_dir, 'odrd', 'delay1',
+        trial_list_odr_odrd, 'delay1')
+    run(neuron_period_activity_analysis, hp, log, model_dir, 'odrd', 'delay2',
+        trial_list_odr_odrd, 'delay2')
+    run(neuron_period_activity_analysis, hp, log, model_dir, 'overlap', 'stim1',
+        trial_list_antisacc, (1000, 1250))
+    run(neuron_period_activity_analysis, hp, log, model_dir, 'zero_gap', 'stim1',
+        trial_list_antisacc, (1000, 1250))
+    run(neuron_period_activity_analysis, hp, log, model_dir, 'gap', 'stim1',
+        trial_list_antisacc, (1100, 1350))
+    run(neuron_period_activity_analysis, hp, log, model_dir, 'gap500', 'stim1',
+        trial_list_antisacc, (1500, 1750))
+    # All checkpoints of each stage instead of the last one:
+    # run(neuron_period_activity_analysis, hp, log, model_dir, 'odrd', 'delay2',
+    #     trial_list_odr_odrd, 'delay2', last_step=False)
+
+    # ---------------------------------------------------------------- t-test heatmaps ---
+    run(plot_period_ttest_heatmap, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd,
+        'stim1')
+    run(plot_period_ttest_heatmap, hp, log, model_dir, 'odr', 'delay1', trial_list_odr_odrd,
+        'delay1')
+    run(plot_period_ttest_heatmap, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd,
+        'stim1')
+    run(plot_period_ttest_heatmap, hp, log, model_dir, 'odrd', 'delay1', trial_list_odr_odrd,
+        'delay1')
+    run(plot_period_ttest_heatmap, hp, log, model_dir, 'odrd', 'delay2', trial_list_odr_odrd,
+        'delay2')
+    run(plot_period_ttest_heatmap, hp, log, model_dir, 'overlap', 'stim1', trial_list_antisacc,
+        'stim1')
+    run(plot_period_ttest_heatmap, hp, log, model_dir, 'zero_gap', 'stim1', trial_list_antisacc,
+        'stim1')
+    run(plot_period_ttest_heatmap, hp, log, model_dir, 'gap', 'stim1', trial_list_antisacc,
+        'stim1')
+    run(plot_period_ttest_heatmap, hp, log, model_dir, 'gap500', 'stim1', trial_list_antisacc,
+        'stim1')
+
+    # ---------------------------------------------------------------- preferred location
+    run(seldir_analysis, hp, log, model_dir, 'odr', 'stim1', 'odrd', 'stim1',
+        trial_list_odr_odrd)
+    run(seldir_analysis, hp, log, model_dir, 'odr', 'delay1', 'odrd', 'delay1',
+        trial_list_odr_odrd)
+    run(seldir_analysis, hp, log, model_dir, 'odr', 'delay1', 'odrd', 'delay2',
+        trial_list_odr_odrd)
+    run(seldir_analysis, hp, log, model_dir, 'odrd', 'delay1', 'odrd', 'delay2',
+        trial_list_odr_odrd)
+    run(seldir_analysis, hp, log, model_dir, 'odrd', 'stim1', 'odrd', 'delay2',
+        trial_list_odr_odrd)
+    run(seldir_analysis, hp, log, model_dir, 'overlap', 'stim1', 'gap', 'stim1',
+        trial_list_antisacc)
+    # Across task families (computes H and neuron_info of each rule at the other's
+    # checkpoints):
+    # run(seldir_analysis, hp, log, model_dir, 'overlap', 'stim1', 'odr', 'stim1',
+    #     trial_list_all)
+
+    # ---------------------------------------------------------------- Fig 3B units ------
+    # The last checkpoint of each stage; --sample-neurons units per checkpoint.
+    n_sample = args.sample_neurons
+    run(sample_neuron_by_trial, hp, log, model_dir, 'odr', 'stim1', trial_list_sample,
+        'mix_neurons', max_neurons=n_sample)
+    run(sample_neuron_by_trial, hp, log, model_dir, 'odr', 'delay1', trial_list_sample,
+        'mix_neurons', max_neurons=n_sample)
+    run(sample_neuron_by_trial, hp, log, model_dir, 'odrd', 'stim1', trial_list_sample,
+        'mix_neurons', max_neurons=n_sample)
+    run(sample_neuron_by_trial, hp, log, model_dir, 'odrd', 'delay1', trial_list_sample,
+        'mix_neurons', max_neurons=n_sample)
+    run(sample_neuron_by_trial, hp, log, model_dir, 'odrd', 'delay2', trial_list_sample,
+        'mix_neurons', max_neurons=n_sample)
+    run(sample_neuron_by_trial, hp, log, model_dir, 'overlap', 'stim1', trial_list_sample,
+        'mix_neurons', max_neurons=n_sample)
+    run(sample_neuron_by_trial, hp, log, model_dir, 'zero_gap', 'stim1', trial_list_sample,
+        'mix_neurons', max_neurons=n_sample)
+    run(sample_neuron_by_trial, hp, log, model_dir, 'gap', 'stim1', trial_list_sample,
+        'mix_neurons', max_neurons=n_sample)
+    run(sample_neuron_by_trial, hp, log, model_dir, 'gap500', 'stim1', trial_list_sample,
+        'mix_neurons', max_neurons=n_sample)
+    # run(sample_neuron_by_trial, hp, log, model_dir, 'odr', 'stim1', trial_list_sample,
+    #     'exh_neurons', max_neurons=n_sample)
+    # run(sample_neuron_by_trial, hp, log, model_dir, 'odrd', 'delay2', trial_list_sample,
+    #     'exh_neurons', max_neurons=n_sample)
+
+    # ---------------------------------------------------------------- PCA ---------------
+    run(neuron_PCA, hp, log, model_dir, 'odr', trial_list_odr_odrd)
+    run(neuron_PCA, hp, log, model_dir, 'odrd', trial_list_odr_odrd)
+    run(neuron_PCA, hp, log, model_dir, 'overlap', trial_list_antisacc)
+    run(neuron_PCA, hp, log, model_dir, 'zero_gap', trial_list_antisacc)
+    run(neuron_PCA, hp, log, model_dir, 'gap', trial_list_antisacc)
+    run(neuron_PCA, hp, log, model_dir, 'gap500', trial_list_antisacc)
+    # run(neuron_PCA, hp, log, model_dir, 'odr', trial_list_odr_odrd, n_components=3)
+
+    # ---------------------------------------------------------------- ISSUE 4 ---------
+    # Placeholders for the behaviour, decoding and dPCA analyses (Fig 5E, S5E, distractor
+    # and saccade-error figures), written separately: uncomment these lines and the
+    # imports at the top once they are merged.
+    # run(odrd_distractor_analysis, hp, log, model_dir, trial_list_odr_odrd)
+    # run(saccade_distribut_analysis, hp, log, model_dir, 'overlap', trial_list_antisacc)
+    # run(saccade_distribut_analysis, hp, log, model_dir, 'zero_gap', trial_list_antisacc)
+    # run(saccade_distribut_analysis, hp, log, model_dir, 'gap', trial_list_antisacc)
+    # run(saccade_distribut_analysis, hp, log, model_dir, 'gap500', trial_list_antisacc)
+    # Decoder and dPCA on one checkpoint each (the paper: per stage, the checkpoint whose
+    # performance is closest to the stage's target; here the last one):
+    # run(Decoder_analysis, hp, log, model_dir, log['trials'][-1], rule='odr',
+    #     window_size=10, test_num=2)
+    # run(Decoder_analysis, hp, log, model_dir, log['trials'][-1], rule='odrd',
+    #     window_size=10, test_num=2)
+    # run(neuron_dPCA, hp, log, model_dir, log['trials'][-1], rule='odr', task_mode='test',
+    #     invert_tcomp_y=True)
+
+    n_fig, root = count_new_figures(model_dir, start)
+    elapsed = time.time() - start
+    print('\nMain_analysis: {} figure(s) written to {} in {:.1f} s; {} block(s) done, '
+          '{} skipped{}'.format(n_fig, root, elapsed, run.done, len(run.skipped),
+                                ' (see [skipped] lines)' if run.skipped else ''))
+    return {'figures': n_fig, 'skipped': run.skipped, 'seconds': elapsed}
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,666 @@
+"""PSTHs of selective units across training stages (Fig 3B, 4E–G, S2B of the paper).
+
+A PSTH log is ``{trial number: array (n_units, T)}``: for every checkpoint, one row per
+selected unit (units of the requested types in neuron_info_<rule>_<epoch>.pkl, sorted by
+unit index), holding that unit's activity averaged over the 16 'test' trials at its
+preferred location (or at the opposite location), per time step of hp['dt'] ms.
+With ``norm`` a row is divided by the unit's mean fix1 activity at that same location and
+1 is subtracted (relative change from the fixation baseline; 0 = baseline).
+
+Every function takes the trial list as a list / range of checkpoint trial numbers or as the
+stage dict of print_basic_info(auto_range_select=True); stages come from
+analysis.common (never recomputed here). Figures go to
+figure/figure_<model>/<rule>/<epoch>/... as PNG and PDF.
+
+Epochs are given by name (the task's epoch_info, in steps) or, for the analysed period of
+neuron_period_activity_analysis / plot_epoch_mean_growth / plot_period_ttest_heatmap, as a
+(start, end) pair in ms (converted with int(ms / dt), as the original suite did).
+"""
+
+import os
+
+import numpy as np
+from scipy import stats
+from tqdm.auto import tqdm
+
+import tools
+from analysis import common
+
+N_TYPES = ('exh_neurons', 'mix_neurons')
+NEURON_TYPES = ('active_neurons', 'selective_neurons', 'exh_neurons', 'inh_neurons',
+                'mix_neurons')
+# Location index → cell (row*3 + column) of the 3×3 grid of sample_neuron_by_trial:
+# location 0 (angle 0) at the top centre, then clockwise; the centre cell holds the polar plot.
+GRID_CELLS = [1, 2, 5, 8, 7, 6, 3, 0]
+
+
+# ----------------------------------------------------------------------------------------
+# Shared helpers (also used by tuning, seldir and pca)
+# ----------------------------------------------------------------------------------------
+def rule_task_info(hp, log, model_dir, rule):
+    """task_info[rule] of the model (task_info.pkl written first if it lacks the rule).
+
+    Raises ValueError naming the model's rules for an unknown rule.
+    """
+    common.check_rule(hp, rule)
+    path = common.task_info_path(model_dir)
+    task_info = tools.load_pickle(path) if os.path.isfile(path) else {}
+    if rule not in task_info:
+        from analysis.activity import gen_task_info
+        task_info = gen_task_info(hp, log, model_dir, [rule])
+    return task_info[rule]
+
+
+def analysis_steps(hp, info, rule, epoch):
+    """(start, end) step bounds of an analysed period: an epoch name of ``rule`` (its
+    epoch_info, steps) or a (start_ms, end_ms) pair converted with int(ms / dt).
+    None ends stay open. Raises ValueError naming the rule's epochs for an unknown name."""
+    if isinstance(epoch, (tuple, list)):
+        if len(epoch) != 2:
+            raise ValueError('An analysed period is an epoch name or a (start_ms, end_ms) '
+                             'pair; got {!r}'.format(epoch))
+        return tuple(None if e is None else int(e / hp['dt']) for e in epoch)
+    if not isinstance(epoch, str):
+        raise ValueError('An analysed period is an epoch name or a (start_ms, end_ms) pair; '
+                         'got {!r}'.format(epoch))
+    return common.epoch_steps({rule: info}, rule, epoch)
+
+
+def epoch_tag(epoch):
+    """File-name form of an epoch: its name, or '<start>_<end>' (ms) for a pair."""
+    if isinstance(epoch, (tuple, list)):
+        return '{}_{}'.format(*epoch)
+    return str(epoch)
+
+
+def epoch_label(epoch):
+    """Human form of an epoch for titles: its name, or '<start>–<end> ms' for a pair."""
+    if isinstance(epoch, (tuple, list)):
+        return '{}–{} ms'.format(*epoch)
+    return str(epoch)
+
+
+def checked_trials(log, trial_list, rule=None):
+    """Sorted trial numbers of a list / range / stage dict (the stages of ``rule``).
+
+    Raises KeyError naming the model's checkpoints if one is not in log['trials'].
+    """
+    trials = common.expand_trial_list(trial_list, rule)
+    known = set(int(t) for t in log['trials'])
+    bad = [t for t in trials if t not in known]
+    if bad:
+        t = log['trials']
+        raise KeyError('Trial(s) {} are not checkpoints of this model (first {}, last {}, '
+                       'every {})'.format(bad, t[0], t[-1], t[1] - t[0] if len(t) > 1 else '-'))
+    return trials
+
+
+def check_n_types(n_types):
+    """Tuple of neuron types; ValueError naming the valid ones for an unknown type."""
+    n_types = (n_types,) if isinstance(n_types, str) else tuple(n_types)
+    bad = [t for t in n_types if t not in NEURON_TYPES]
+    if bad or not n_types:
+        raise ValueError('Unknown neuron type(s) {}; choose from {}'.format(
+            bad or n_types, list(NEURON_TYPES)))
+    return n_types
+
+
+def ensure_H(hp, log, model_dir, rule, trials, verbose=True):
+    """Compute the missing H_<rule>.pkl of ``trials`` (one graph for all of them)."""
+    missing = [t for t in trials if not os.path.isfile(common.H_path(model_dir, t, rule))]
+    if missing:
+        from analysis.activity import compute_H
+        compute_H(hp, log, model_dir, rules=[rule], trial_list=missing, verbose=verbose)
+
+
+def ensure_neuron_info(hp, model_dir, rule, epoch, trials, verbose=True):
+    """Generate the missing neuron_info_<rule>_<epoch>.pkl of ``trials`` (defaults of
+    generate_neuron_info, which computes missing H itself)."""
+    missing = [t for t in trials
+               if not os.path.isfile(common.neuron_info_path(model_dir, t, rule, epoch))]
+    if missing:
+        from analysis.neuron_info import generate_neuron_info
+        generate_neuron_info(hp, model_dir, [epoch], missing, [rule], verbose=verbose)
+
+
+def selected_units(neuron_info, n_types=N_TYPES):
+    """(units, preferred location indices) of the given types, int arrays sorted by unit.
+
+    A unit listed under several of the types is taken once (the original joined the
+    lists through a set, in arbitrary order; sorting makes the rows reproducible).
+    """
+    pref = {}
+    for n_type in check_n_types(n_types):
+        for entry in neuron_info[n_type]:
+            pref.setdefault(int(entry[0]), int(entry[2]))
+    units = np.array(sorted(pref), dtype=int)
+    return units, np.array([pref[u] for u in units], dtype=int)
+
+
+def location_means(H, in_loc, n_loc):
+    """Mean activity per location: (T, n_loc, N) float64 from H (T, B, N) and in_loc (B,).
+
+    One matrix product with the (B, n_loc) averaging matrix instead of a loop over units
+    and locations; a location without trials gives NaN.
+    """
+    in_loc = np.asarray(in_loc)
+    onehot = (in_loc[:, None] == np.arange(n_loc)[None, :]).astype(np.float64)
+    counts = onehot.sum(axis=0)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        weights = onehot / counts
+    weights[:, counts == 0] = np.nan
+    # (n_loc, B) @ (T, B, N) broadcasts over time → (T, n_loc, N); float64 weights make
+    # the sums float64 (H is float32), so statistics downstream see exact means.
+    return np.matmul(weights.T, H)
+
+
+def psth_from_H(H, info, units, prefs, norm=True, oppo_sel_dir=False):
+    """PSTH rows (n_units, T) of ``units`` at their preferred locations ``prefs``.
+
+    oppo_sel_dir: use location (pref + n//2) mod n instead (averaged with the next
+    location when n is odd). norm: divide by the mean fix1 activity (over steps and
+    trials) at the location used — for odd n the first of the two, as the original —
+    and subtract 1.
+    """
+    n = len(info['in_loc_set'])
+    M = location_means(H, info['in_loc'], n)                       # (T, n, N)
+    units = np.asarray(units, dtype=int)
+    loc = np.asarray(prefs, dtype=int)
+    if oppo_sel_dir:
+        loc = (loc + n // 2) % n
+        trace = M[:, loc, units]
+        if n % 2:
+            trace = (trace + M[:, (loc + 1) % n, units]) / 2.0
+    else:
+        trace = M[:, loc, units]                                     # (T, n_units)
+    if norm:
+        f0, f1 = info['epoch_info']['fix1']
+        fix_level = M[f0:f1].mean(axis=0)[loc, units]              # (n_units,)
+        # A zero baseline (possible with relu) gives inf/NaN rows, as in the original.
+        with np.errstate(invalid='ignore', divide='ignore'):
+            trace = trace / fix_level - 1.0
+    return np.ascontiguousarray(trace.T)
+
+
+def stage_groups(hp, log, trial_list, rule, what):
+    """{stage: [trials]} for ``rule`` (common.group_by_stage); a note for empty stages.
+    Callers return early (no figure) when every stage is empty."""
+    groups = common.group_by_stage(hp, log, trial_list, rule)
+    empty = [s for s in common.STAGES if not groups[s]]
+    if len(empty) == len(common.STAGES):
+        common.note('{}: the trial list holds no checkpoint of rule {!r}; nothing to draw'
+                    .format(what, rule))
+    elif empty:
+        common.note('{}: rule {!r} has no checkpoint in stage(s) {}; drawing the others'
+                    .format(what, rule, ', '.join(empty)))
+    return groups
+
+
+def trial_stage_map(groups):
+    return {t: s for s, ts in groups.items() for t in ts}
+
+
+def range_tag(trial_list, trials):
+    """'auto_choose' for a stage dict, else '<first>-<last>_step_<step|None>' of the list."""
+    if common.is_stage_dict(trial_list):
+        return 'auto_choose'
+    if not trials:
+        return 'empty'
+    step = 'None' if len(trials) < 2 else str(trials[1] - trials[0])
+    return '{}-{}_step_{}'.format(trials[0], trials[-1], step)
+
+
+def time_axis(hp, T):
+    """Time of each step in seconds (step i ↦ i·dt/1000)."""
+    return np.arange(T) * hp['dt'] / 1000.0
+
+
+def mark_epochs(ax, hp, epoch_info, T):
+    """Dotted vertical lines at the epoch boundaries and the epoch names (time in s)."""
+    bounds = set()
+    for name, (start, end) in sorted(epoch_info.items(),
+                                     key=lambda kv: -1 if kv[1][0] is None else kv[1][0]):
+        s = 0 if start is None else start
+        e = T if end is None else end
+        bounds.update(b for b in (start, end) if b is not None)
+        ax.text((s + e) / 2.0 * hp['dt'] / 1000.0, 1.0, name, transform=ax.get_xaxis_transform(),
+                ha='center', va='bottom', fontsize=7, color='gray')
+    for b in sorted(bounds):
+        ax.axvline(b * hp['dt'] / 1000.0, color='gray', linestyle=':', linewidth=0.8)
+
+
+def pyplot():
+    # Imported on use: scripts choose the backend (Main_analysis uses Agg; notebooks keep
+    # theirs); figures are always saved to files and closed.
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def type_tag(n_types):
+    return '_'.join(check_n_types(n_types))
+
+
+def _empty_rows(log_, trials):
+    return [t for t in trials if t in log_ and log_[t].shape[0] == 0]
+
+
+# ----------------------------------------------------------------------------------------
+# PSTH log
+# ----------------------------------------------------------------------------------------
+def gen_PSTH_log(hp, trial_list, model_dir, rule, seltive_epoch, n_types=N_TYPES, norm=True,
+                 oppo_sel_dir=False, log=None, verbose=True):
+    """PSTH log {trial: array (n_units, T)} of the units of ``n_types`` selective in
+    ``seltive_epoch`` of ``rule`` (see the module docstring).
+
+    Missing H and neuron_info pickles are computed (generate_neuron_info defaults).
+    A checkpoint without such units gets a (0, T) array. ``log`` is only needed to
+    compute missing H (loaded from model_dir when None).
+    """
+    log = tools.load_log(model_dir) if log is None else log
+    info = rule_task_info(hp, log, model_dir, rule)
+    common.epoch_steps({rule: info}, rule, seltive_epoch)          # unknown epoch → error
+    n_types = check_n_types(n_types)
+    trials = checked_trials(log, trial_list, rule)
+    if not trials:
+        common.note('gen_PSTH_log: empty trial list for rule {!r}'.format(rule))
+        return {}
+    ensure_neuron_info(hp, model_dir, rule, seltive_epoch, trials, verbose=verbose)
+    ensure_H(hp, log, model_dir, rule, trials, verbose=verbose)
+    psth_log = {}
+    for t in tqdm(trials, desc='PSTH {} {}'.format(rule, seltive_epoch), unit='ckpt',
+                  disable=not verbose, leave=False):
+        H = common.load_H(model_dir, t, rule)
+        units, prefs = selected_units(common.load_neuron_info(model_dir, t, rule, seltive_epoch),
+                                      n_types)
+        psth_log[t] = psth_from_H(H, info, units, prefs, norm=norm, oppo_sel_dir=oppo_sel_dir)
+    return psth_log
+
+
+def _psth_for(hp, log, model_dir, rule, epoch, trial_list, n_types, norm, PSTH_log,
+              oppo=False):
+    if PSTH_log is None:
+        return gen_PSTH_log(hp, trial_list, model_dir, rule, epoch, n_types=n_types, norm=norm,
+                            oppo_sel_dir=oppo, log=log)
+    return PSTH_log
+
+
+def _stage_trials_with_psth(groups, psth_log, what, rule):
+    """Per stage, the checkpoints with a PSTH row; notes for the dropped ones."""
+    out = {}
+    for stage in common.STAGES:
+        trials = [t for t in groups[stage] if t in psth_log]
+        lost = [t for t in groups[stage] if t not in psth_log]
+        if lost:
+            common.note('{}: no PSTH for checkpoint(s) {} of rule {!r}'.format(what, lost, rule))
+        empty = _empty_rows(psth_log, trials)
+        if empty:
+            common.note('{}: checkpoint(s) {} of rule {!r} have no selected unit; left out'
+                        .format(what, empty, rule))
+        out[stage] = [t for t in trials if t not in empty]
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# Fig 4E–G: PSTH per stage
+# ----------------------------------------------------------------------------------------
+def plot_PSTH(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPES, plot_oppo_dir=False,
+              norm=True, PSTH_log=None, PSTH_log_oppo=None):
+    """Population PSTH per stage (Fig 4E–G).
+
+    Per checkpoint the mean over its selected units of the PSTH log (units of ``n_types``
+    selective in ``epoch``), then the mean over the stage's checkpoints: one line per stage
+    labelled <stage>_<mean perf>_<mean number of units>; with plot_oppo_dir a dashed line
+    for the opposite location. Time axis in s, epoch boundaries dotted.
+    Returns {'psth': {stage: (T,)}, 'psth_oppo': {stage: (T,)}, 'n_units': {stage: float},
+    'trials': {stage: [...]}, 'figures': [png, pdf]} (figures [] if no stage has data).
+    """
+    what = 'plot_PSTH'
+    info = rule_task_info(hp, log, model_dir, rule)
+    common.epoch_steps({rule: info}, rule, epoch)
+    trials_all = checked_trials(log, trial_list, rule)
+    groups = stage_groups(hp, log, trial_list, rule, what)
+    result = {'psth': {}, 'psth_oppo': {}, 'n_units': {}, 'trials': {}, 'figures': []}
+    if not trials_all:
+        return result
+    PSTH_log = _psth_for(hp, log, model_dir, rule, epoch, trial_list, n_types, norm, PSTH_log)
+    if plot_oppo_dir:
+        PSTH_log_oppo = _psth_for(hp, log, model_dir, rule, epoch, trial_list, n_types, norm,
+                                  PSTH_log_oppo, oppo=True)
+    used = _stage_trials_with_psth(groups, PSTH_log, what, rule)
+    for stage in common.STAGES:
+        trials = used[stage]
+        if not trials:
+            continue
+        result['trials'][stage] = trials
+        result['psth'][stage] = np.mean([PSTH_log[t].mean(axis=0) for t in trials], axis=0)
+        result['n_units'][stage] = float(np.mean([PSTH_log[t].shape[0] for t in trials]))
+        if plot_oppo_dir:
+            result['psth_oppo'][stage] = np.mean([PSTH_log_oppo[t].mean(axis=0)
+                                                  for t in trials], axis=0)
+    if not result['psth']:
+        common.note('{}: nothing to draw for rule {!r} epoch {!r}'.format(what, rule, epoch))
+        return result
+
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(10, 6))
+    T = 0
+    for stage, psth in result['psth'].items():
+        t_axis = time_axis(hp, len(psth))
+        T = max(T, len(psth))
+        label = common.stage_label(hp, log, result['trials'][stage], rule, stage,
+                                   int(round(result['n_units'][stage])))
+        ax.plot(t_axis, psth, color=common.STAGE_COLORS[stage], label=label)
+        if plot_oppo_dir:
+            ax.plot(t_axis, result['psth_oppo'][stage], color=common.STAGE_COLORS[stage],
+                    linestyle='--', label=stage + '_opposite_sel_dir')
+    mark_epochs(ax, hp, info['epoch_info'], T)
+    ax.set_xlabel('time (s)')
+    ax.set_ylabel('activity / fix1 − 1' if norm else 'activity')
+    tag = range_tag(trial_list, trials_all)
+    ax.set_title('Rule: {}  Epoch: {}  Neuron types: {}  Trials: {}'.format(
+        rule, epoch, type_tag(n_types), tag), pad=14)
+    ax.legend(bbox_to_anchor=(1.02, 0), loc='lower left', borderaxespad=0)
+    path = common.figure_path(model_dir, rule, epoch, type_tag(n_types),
+                              '{}_{}_{}_PSTH'.format(rule, epoch, tag))
+    result['figures'] = common.save_figure(fig, path)
+    return result
+
+
+# ----------------------------------------------------------------------------------------
+# Fig S2B: epoch mean over training
+# ----------------------------------------------------------------------------------------
+def plot_epoch_mean_growth(hp, log, model_dir, rule, seltive_epoch, trial_list, analy_epoch,
+                           n_types=N_TYPES, norm=True, PSTH_log=None):
+    """Fig S2B: per checkpoint, the mean of its PSTH log over its units and the steps of
+    ``analy_epoch`` (name or (start, end) ms), against the trial number, coloured by stage.
+
+    Returns {'epoch_mean': {trial: float}, 'figures': [...]}.
+    """
+    what = 'plot_epoch_mean_growth'
+    info = rule_task_info(hp, log, model_dir, rule)
+    start, end = analysis_steps(hp, info, rule, analy_epoch)
+    groups = stage_groups(hp, log, trial_list, rule, what)
+    result = {'epoch_mean': {}, 'figures': []}
+    if not checked_trials(log, trial_list, rule):
+        return result
+    PSTH_log = _psth_for(hp, log, model_dir, rule, seltive_epoch, trial_list, n_types, norm,
+                         PSTH_log)
+    used = _stage_trials_with_psth(groups, PSTH_log, what, rule)
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for stage in common.STAGES:
+        trials = used[stage]
+        if not trials:
+            continue
+        values = [float(PSTH_log[t][:, start:end].mean()) for t in trials]
+        result['epoch_mean'].update(zip(trials, values))
+        ax.scatter(trials, values, marker='+', color=common.STAGE_COLORS[stage],
+                   label=common.stage_label(hp, log, trials, rule, stage))
+    if not result['epoch_mean']:
+        plt.close(fig)
+        common.note('{}: nothing to draw for rule {!r}'.format(what, rule))
+        return result
+    ax.set_xlabel('trials trained')
+    ax.set_ylabel('mean {} activity{}'.format(epoch_label(analy_epoch),
+                                               ' / fix1 − 1' if norm else ''))
+    ax.set_title('Rule: {}  selective epoch: {}  analysed: {}  ({})'.format(
+        rule, seltive_epoch, epoch_label(analy_epoch), type_tag(n_types)))
+    ax.legend()
+    path = common.figure_path(model_dir, rule, seltive_epoch,
+                              '{}_epoch_mean_growth'.format(epoch_tag(analy_epoch)))
+    result['figures'] = common.save_figure(fig, path)
+    return result
+
+
+# ----------------------------------------------------------------------------------------
+# Fig 3B: single units
+# ----------------------------------------------------------------------------------------
+def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='mix_neurons',
+                           max_neurons=None, verbose=True):
+    """Fig 3B: one figure per selected unit and checkpoint.
+
+    3×3 grid: the unit's mean activity (over the trials of a location; raw, time in s) at
+    each location, location index → grid cell GRID_CELLS; centre: polar plot of the raw
+    mean over ``epoch`` at each location divided by the largest (0 at North, clockwise),
+    the preferred direction (from neuron_info) as a black radius. A second, polar-only
+    figure per unit. Units of ``n_type`` (a type or a tuple of types) selective in
+    ``epoch``; at most max_neurons per checkpoint (lowest unit indices) if given.
+    Files: <rule>/<epoch>/sample_neuron/<trial>_<stage>/<n_type>/<unit>[_polar].
+    Returns {'units': {trial: [units]}, 'figures': [...]}.
+    """
+    what = 'sample_neuron_by_trial'
+    info = rule_task_info(hp, log, model_dir, rule)
+    start, end = analysis_steps(hp, info, rule, epoch)
+    n_types = check_n_types(n_type)
+    n = len(info['in_loc_set'])
+    if n != len(GRID_CELLS):
+        raise ValueError('{} draws a 3x3 grid of {} locations; rule {!r} has {}'.format(
+            what, len(GRID_CELLS), rule, n))
+    trials = checked_trials(log, trial_list, rule)
+    # stages only colour the figures here: no note for stages without checkpoints
+    stage_map = trial_stage_map(common.group_by_stage(hp, log, trial_list, rule))
+    result = {'units': {}, 'figures': []}
+    if not trials:
+        common.note('{}: the trial list holds no checkpoint of rule {!r}; nothing to draw'
+                    .format(what, rule))
+        return result
+    ensure_neuron_info(hp, model_dir, rule, epoch, trials, verbose=verbose)
+    ensure_H(hp, log, model_dir, rule, trials, verbose=verbose)
+    plt = pyplot()
+    theta_loc = 2 * np.pi * np.arange(n + 1) / n                  # closed polygon
+    for t in tqdm(trials, desc=what, unit='ckpt', disable=not verbose, leave=False):
+        units, prefs = selected_units(common.load_neuron_info(model_dir, t, rule, epoch), n_types)
+        if max_neurons is not None:
+            units, prefs = units[:max_neurons], prefs[:max_neurons]
+        result['units'][t] = units.tolist()
+        if units.size == 0:
+            common.note('{}: checkpoint {} of rule {!r} has no {} unit'.format(
+                what, t, rule, '/'.join(n_types)))
+            continue
+        stage = stage_map[t]
+        color = common.STAGE_COLORS[stage]
+        H = common.load_H(model_dir, t, rule)
+        M = location_means(H, info['in_loc'], n)[:, :, units]      # (T, n, k)
+        period = M[start:end].mean(axis=0)                          # (n, k) raw epoch means
+        with np.errstate(invalid='ignore', divide='ignore'):
+            period = period / period.max(axis=0, keepdims=True)
+        t_axis = time_axis(hp, M.shape[0])
+        perf = common.perf_at(log, rule, t)
+        for j, (unit, pref) in enumerate(zip(units, prefs)):
+            title = 'Rule: {} Epoch: {} Neuron: {} SelectDir: {} Perf: {:.2f} ({})'.format(
+                rule, epoch, unit, pref, perf, stage)
+            radial = np.append(period[:, j], period[0, j])
+            folder = (rule, epoch, 'sample_neuron', '{}_{}'.format(t, stage), '_'.join(n_types))
+            lo, hi = float(np.nanmin(M[:, :, j])), float(np.nanmax(M[:, :, j]))
+            pad = 0.1 * max(abs(hi), abs(lo), 1e-12)
+            fig = plt.figure(figsize=(10, 10))
+            for loc in range(n):
+                ax = fig.add_subplot(3, 3, GRID_CELLS[loc] + 1)
+                ax.plot(t_axis, M[:, loc, j], color=color)
+                ax.set_ylim(lo - pad, hi + pad)
+                ax.set_title('loc {}'.format(loc), fontsize=8)
+                if loc in (1, 2, 3):
+                    ax.yaxis.set_ticks_position('right')
+                if loc in (7, 0, 1):
+                    ax.xaxis.set_ticks_position('top')
+            axp = fig.add_subplot(3, 3, 5, projection='polar')
+            _polar(axp, theta_loc, radial, 2 * np.pi * pref / n, color)
+            fig.suptitle(title)
+            result['figures'] += common.save_figure(
+                fig, common.figure_path(model_dir, *folder, str(unit)))
+            fig, axp = plt.subplots(figsize=(6, 6.6), subplot_kw=dict(projection='polar'))
+            _polar(axp, theta_loc, radial, 2 * np.pi * pref / n, color)
+            fig.suptitle(title, fontsize=9)
+            result['figures'] += common.save_figure(
+                fig, common.figure_path(model_dir, *folder, '{}_polar'.format(unit)))
+    return result
+
+
+def _polar(ax, theta, radial, pref_angle, color):
+    ax.set_theta_zero_location('N')
+    ax.set_theta_direction(-1)
+    ax.set_yticks([])
+    ax.plot(theta, radial, color=color)
+    ax.plot([pref_angle, pref_angle], [0, 1], color='black')
+
+
+# ----------------------------------------------------------------------------------------
+# Period activity across stages
+# ----------------------------------------------------------------------------------------
+def oneway_anova(groups):
+    """Classic one-way ANOVA (same F and p as statsmodels ols + anova_lm typ 2 with one
+    factor, and scipy.stats.f_oneway). groups: list of 1-D arrays.
+    Returns {'F', 'p', 'df_group', 'df_residual'} (NaN when it is undefined)."""
+    groups = [np.asarray(g, dtype=float) for g in groups if len(g)]
+    k = len(groups)
+    n_all = sum(len(g) for g in groups)
+    out = {'F': float('nan'), 'p': float('nan'), 'df_group': max(k - 1, 0),
+           'df_residual': max(n_all - k, 0)}
+    if k < 2 or n_all <= k:
+        return out
+    grand = np.concatenate(groups).mean()
+    ss_between = sum(len(g) * (g.mean() - grand) ** 2 for g in groups)
+    ss_within = sum(((g - g.mean()) ** 2).sum() for g in groups)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        F = (ss_between / (k - 1)) / (ss_within / (n_all - k))
+    out['F'] = float(F)
+    out['p'] = float(stats.f.sf(F, k - 1, n_all - k)) if np.isfinite(F) else float('nan')
+    return out
+
+
+def neuron_period_activity_analysis(hp, log, model_dir, rule, seltive_epoch, trial_list,
+                                    analy_epoch, n_types=N_TYPES, norm=True, PSTH_log=None,
+                                    last_step=True, bin_wid=None):
+    """Per stage, the per-unit mean of the PSTH log over ``analy_epoch`` (name, or
+    (start, end) in ms), pooled over the stage's checkpoints — by default (last_step) only
+    the last checkpoint of each stage; one-way ANOVA across the stages; histogram
+    (bin width bin_wid, automatic if None) and box plot, p and dfs in the title.
+
+    Returns {'fire_rate': {stage: (n_units,) array}, 'trials': {stage: [...]},
+    'anova': {'F', 'p', 'df_group', 'df_residual'}, 'figures': [...]}; stages without data
+    are left out of every entry.
+    """
+    what = 'neuron_period_activity_analysis'
+    info = rule_task_info(hp, log, model_dir, rule)
+    start, end = analysis_steps(hp, info, rule, analy_epoch)
+    groups = stage_groups(hp, log, trial_list, rule, what)
+    fire_rate, stage_trials = {}, {}
+    if not checked_trials(log, trial_list, rule):
+        return {'fire_rate': fire_rate, 'trials': stage_trials,
+                'anova': oneway_anova([]), 'figures': []}
+    PSTH_log = _psth_for(hp, log, model_dir, rule, seltive_epoch, trial_list, n_types, norm,
+                         PSTH_log)
+    used = _stage_trials_with_psth(groups, PSTH_log, what, rule)
+    for stage in common.STAGES:
+        trials = used[stage][-1:] if last_step else used[stage]
+        if not trials:
+            continue
+        stage_trials[stage] = trials
+        fire_rate[stage] = np.concatenate([PSTH_log[t][:, start:end].mean(axis=1)
+                                           for t in trials])
+    anova = oneway_anova(list(fire_rate.values()))
+    result = {'fire_rate': fire_rate, 'trials': stage_trials, 'anova': anova, 'figures': []}
+    if not fire_rate:
+        common.note('{}: nothing to draw for rule {!r}'.format(what, rule))
+        return result
+    if len(fire_rate) < 2:
+        common.note('{}: only stage {} has data for rule {!r}; no ANOVA'.format(
+            what, list(fire_rate), rule))
+
+    plt = pyplot()
+    fig, axes = plt.subplots(2, 1, figsize=(9, 10))
+    values = np.concatenate(list(fire_rate.values()))
+    values = values[np.isfinite(values)]
+    if bin_wid is None or values.size == 0 or values.max() == values.min():
+        bins = np.histogram_bin_edges(values if values.size else [0.0], bins='auto')
+    else:
+        bins = np.arange(values.min(), values.max() + bin_wid, bin_wid)
+    for stage, fr in fire_rate.items():
+        axes[0].hist(fr[np.isfinite(fr)], bins=bins, histtype='step', density=True,
+                     color=common.STAGE_COLORS[stage],
+                     label='{} (n={}) mean: {:.3f}'.format(stage, fr.size, np.nanmean(fr)))
+    axes[0].set_xlabel('mean activity over {}{}'.format(epoch_label(analy_epoch),
+                                                        ' (/ fix1 − 1)' if norm else ''))
+    axes[0].set_ylabel('density')
+    axes[0].legend()
+    stages = list(fire_rate)
+    box = axes[1].boxplot([fire_rate[s][np.isfinite(fire_rate[s])] for s in stages],
+                          patch_artist=False)
+    axes[1].set_xticks(range(1, len(stages) + 1), stages)
+    for s, line in zip(stages, box['boxes']):
+        line.set_color(common.STAGE_COLORS[s])
+    fig.suptitle('rule: {}  selective epoch: {}  analysis epoch: {}\none-way ANOVA F: {:.3f}  '
+                 'p value: {:.3e}  group df: {}  residual df: {}'.format(
+                     rule, seltive_epoch, epoch_label(analy_epoch), anova['F'], anova['p'],
+                     anova['df_group'], anova['df_residual']))
+    path = common.figure_path(model_dir, rule, seltive_epoch, type_tag(n_types),
+                              '{}_{}_activity_oneway_anova_analysis'.format(
+                                  rule, epoch_tag(analy_epoch)))
+    result['figures'] = common.save_figure(fig, path)
+    return result
+
+
+def pairwise_ttest_p(groups):
+    """Independent two-sample (Student, pooled variance) t-test p-values between every
+    pair of 1-D arrays: (n, n) matrix, computed at once from the means and variances
+    (equals scipy.stats.ttest_ind for each pair); NaN where a group has < 2 values."""
+    m = np.array([np.mean(g) if len(g) else np.nan for g in groups], dtype=float)
+    v = np.array([np.var(g, ddof=1) if len(g) > 1 else np.nan for g in groups], dtype=float)
+    n = np.array([len(g) for g in groups], dtype=float)
+    df = n[:, None] + n[None, :] - 2
+    with np.errstate(invalid='ignore', divide='ignore'):
+        pooled = ((n[:, None] - 1) * v[:, None] + (n[None, :] - 1) * v[None, :]) / df
+        t = (m[:, None] - m[None, :]) / np.sqrt(pooled * (1 / n[:, None] + 1 / n[None, :]))
+        # identical groups: t = 0/0 → p = 1 (scipy gives 1 too for zero difference).
+        t = np.where((m[:, None] == m[None, :]) & np.isfinite(pooled), 0.0, t)
+        p = 2 * stats.t.sf(np.abs(t), df)
+    p[(n[:, None] < 2) | (n[None, :] < 2)] = np.nan
+    return p
+
+
+def plot_period_ttest_heatmap(hp, log, model_dir, rule, seltive_epoch, trial_list, analy_epoch,
+                              n_types=N_TYPES, norm=True, PSTH_log=None):
+    """Heatmap of independent t-test p-values between every pair of checkpoints' per-unit
+    means of the PSTH log over ``analy_epoch`` (name or (start, end) ms). Tick labels
+    <trial>_<perf>, coloured by stage.
+    Returns {'trials': [...], 'p_values': (n, n) array, 'figures': [...]}.
+    """
+    what = 'plot_period_ttest_heatmap'
+    info = rule_task_info(hp, log, model_dir, rule)
+    start, end = analysis_steps(hp, info, rule, analy_epoch)
+    stage_map = trial_stage_map(common.group_by_stage(hp, log, trial_list, rule))
+    if not checked_trials(log, trial_list, rule):
+        common.note('{}: the trial list holds no checkpoint of rule {!r}; nothing to draw'
+                    .format(what, rule))
+        return {'trials': [], 'p_values': np.zeros((0, 0)), 'figures': []}
+    PSTH_log = _psth_for(hp, log, model_dir, rule, seltive_epoch, trial_list, n_types, norm,
+                         PSTH_log)
+    trials = [t for t in checked_trials(log, trial_list, rule) if t in PSTH_log]
+    few = [t for t in trials if PSTH_log[t].shape[0] < 2]
+    if few:
+        common.note('{}: checkpoint(s) {} of rule {!r} have < 2 selected units (NaN cells)'
+                    .format(what, few, rule))
+    means = [PSTH_log[t][:, start:end].mean(axis=1) for t in trials]
+    p = pairwise_ttest_p(means)
+    result = {'trials': trials, 'p_values': p, 'figures': []}
+    if not trials:
+        common.note('{}: nothing to draw for rule {!r}'.format(what, rule))
+        return result
+    plt = pyplot()
+    size = min(4 + 0.25 * len(trials), 40)
+    fig, ax = plt.subplots(figsize=(size * 1.2, size))
+    im = ax.imshow(np.ma.masked_invalid(p), cmap='viridis', vmin=0, vmax=1,
+                   interpolation='nearest')
+    fig.colorbar(im, ax=ax, label='p value (independent t-test)')
+    labels = ['{}_{:.2f}'.format(t, common.perf_at(log, rule, t)) for t in trials]
+    ax.set_xticks(range(len(trials)), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(trials)), labels, fontsize=7)
+    for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
+        for lab, t in zip(ticks, trials):
+            lab.set_color(common.STAGE_COLORS[stage_map[t]])
+    ax.set_title('Rule: {}  selective epoch: {}  analysed: {}'.format(
+        rule, seltive_epoch, epoch_label(analy_epoch)))
+    path = common.figure_path(model_dir, rule, seltive_epoch, 'rule_{}_sel_{}_analy_{}_heatmap'
+                              .format(rule, seltive_epoch, epoch_tag(analy_epoch)))
+    result['figures'] = common.save_figure(fig, path)
+    return result

@@ -1,0 +1,307 @@
+"""Figure analyses (psth, tuning, seldir, pca) and Main_analysis on the tiny model.
+
+The tiny model's log is a performance ramp 0.1 → 1.0 over checkpoints 0, 128, ..., 1280,
+so with the default targets 128 is early (0.19), 640 mid (0.55) and 1280 mature (1.0).
+"""
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import tools
+from analysis import common, pca, psth, seldir, tuning
+from analysis.activity import compute_H
+
+TRIALS = [128, 640, 1280]          # one early, one mid, one mature checkpoint
+
+
+@pytest.fixture(scope='module')
+def analysed(tiny_model_dir, tmp_path_factory):
+    """A module-private copy of the tiny model with H of three rules at TRIALS."""
+    model_dir = str(tmp_path_factory.mktemp('figures') / 'tiny')
+    shutil.copytree(tiny_model_dir, model_dir)
+    hp, log = tools.load_hp(model_dir), tools.load_log(model_dir)
+    compute_H(hp, log, model_dir, rules=['odr', 'odrd', 'overlap'], trial_list=TRIALS,
+              verbose=False)
+    return model_dir, hp, log
+
+
+def _written(result):
+    """Every returned figure path exists, is non-empty, and comes as PNG and PDF."""
+    paths = result['figures']
+    assert paths, 'no figure written'
+    for p in paths:
+        assert os.path.getsize(p) > 0, p
+    stems = {os.path.splitext(p)[0] for p in paths}
+    for stem in stems:
+        assert os.path.getsize(stem + '.png') > 0 and os.path.getsize(stem + '.pdf') > 0
+    return stems
+
+
+def _loop_psth(H, info, units, prefs, norm, oppo):
+    """The original per-unit loop, as reference."""
+    n = len(info['in_loc_set'])
+    in_loc = np.asarray(info['in_loc'])
+    f0, f1 = info['epoch_info']['fix1']
+    rows = []
+    for u, pref in zip(units, prefs):
+        loc = (pref + n // 2) % n if oppo else pref
+        trace = H[:, in_loc == loc, u].mean(axis=1)
+        if oppo and n % 2:
+            trace = (trace + H[:, in_loc == (loc + 1) % n, u].mean(axis=1)) / 2.0
+        fix = H[f0:f1, in_loc == loc, u].mean(axis=1).mean(axis=0)
+        rows.append(trace / fix - 1 if norm else trace)
+    return np.array(rows)
+
+
+# ----------------------------------------------------------------------------------------
+# PSTH log
+# ----------------------------------------------------------------------------------------
+def test_gen_PSTH_log_shapes_and_loop_parity(analysed):
+    model_dir, hp, _ = analysed
+    # a range (the original crashed on one); checkpoint 0 has no H yet: computed on demand
+    out = psth.gen_PSTH_log(hp, range(0, 1281, 640), model_dir, 'odr', 'stim1',
+                            verbose=False)
+    assert sorted(out) == [0, 640, 1280]
+    info = common.load_task_info(model_dir)['odr']
+    for t in sorted(out):
+        ninfo = common.load_neuron_info(model_dir, t, 'odr', 'stim1')
+        units = sorted({e[0] for k in psth.N_TYPES for e in ninfo[k]})
+        H = common.load_H(model_dir, t, 'odr')
+        assert out[t].shape == (len(units), H.shape[0])
+        prefs = {e[0]: e[2] for k in psth.N_TYPES for e in ninfo[k]}
+        ref = _loop_psth(H, info, units, [prefs[u] for u in units], True, False)
+        np.testing.assert_allclose(out[t], ref, rtol=1e-4, atol=1e-6)
+    oppo = psth.gen_PSTH_log(hp, [1280], model_dir, 'odr', 'stim1', norm=False,
+                             oppo_sel_dir=True, verbose=False)[1280]
+    np.testing.assert_allclose(oppo, _loop_psth(H, info, units, [prefs[u] for u in units],
+                                                False, True), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize('norm', [True, False])
+def test_psth_from_H_odd_number_of_locations(norm):
+    rng = np.random.RandomState(0)
+    n, per = 5, 4
+    H = rng.rand(12, n * per, 6) + 0.5
+    info = {'in_loc': np.arange(n * per) // per, 'in_loc_set': list(range(n)),
+            'epoch_info': {'fix1': (None, 4)}}
+    units, prefs = np.array([0, 2, 5]), np.array([4, 0, 2])
+    for oppo in (False, True):
+        np.testing.assert_allclose(psth.psth_from_H(H, info, units, prefs, norm, oppo),
+                                   _loop_psth(H, info, units, prefs, norm, oppo), rtol=1e-5)
+
+
+# ----------------------------------------------------------------------------------------
+# Every figure function writes PNG + PDF
+# ----------------------------------------------------------------------------------------
+def test_plot_PSTH(analysed, figure_root):
+    model_dir, hp, log = analysed
+    res = psth.plot_PSTH(hp, log, model_dir, 'odrd', 'stim1', TRIALS, plot_oppo_dir=True)
+    _written(res)
+    assert list(res['psth']) == ['early', 'mid', 'mature']
+    assert set(res['psth_oppo']) == set(res['psth'])
+    T = common.load_H(model_dir, 1280, 'odrd').shape[0]
+    assert all(v.shape == (T,) for v in res['psth'].values())
+
+
+def test_plot_epoch_mean_growth(analysed, figure_root):
+    model_dir, hp, log = analysed
+    res = psth.plot_epoch_mean_growth(hp, log, model_dir, 'odr', 'stim1', TRIALS, 'delay1')
+    _written(res)
+    assert sorted(res['epoch_mean']) == TRIALS
+
+
+def test_sample_neuron_by_trial(analysed, figure_root):
+    model_dir, hp, log = analysed
+    res = psth.sample_neuron_by_trial(hp, log, model_dir, 'odr', 'stim1', [1280],
+                                      ('exh_neurons', 'mix_neurons'), max_neurons=1)
+    stems = _written(res)
+    unit = res['units'][1280][0]
+    assert {os.path.basename(s) for s in stems} == {str(unit), '{}_polar'.format(unit)}
+    assert all('1280_mature' in s for s in stems)
+
+
+def test_period_activity_anova_matches_scipy(analysed, figure_root):
+    model_dir, hp, log = analysed
+    res = psth.neuron_period_activity_analysis(hp, log, model_dir, 'odr', 'delay1', TRIALS,
+                                               'delay1')
+    _written(res)
+    groups = [res['fire_rate'][s] for s in common.STAGES]
+    F, p = stats.f_oneway(*groups)
+    assert res['anova']['F'] == pytest.approx(F, rel=1e-9)
+    assert res['anova']['p'] == pytest.approx(p, rel=1e-9)
+    n_all = sum(g.size for g in groups)
+    assert (res['anova']['df_group'], res['anova']['df_residual']) == (2, n_all - 3)
+    # an explicit (start, end) window in ms: cue onset (1000 ms) + 250 ms
+    res = psth.neuron_period_activity_analysis(hp, log, model_dir, 'overlap', 'stim1', TRIALS,
+                                               (1000, 1250))
+    assert res['figures'][0].endswith('overlap_1000_1250_activity_oneway_anova_analysis.png')
+
+
+def test_period_ttest_heatmap(analysed, figure_root):
+    model_dir, hp, log = analysed
+    res = psth.plot_period_ttest_heatmap(hp, log, model_dir, 'odr', 'stim1', TRIALS, 'stim1')
+    _written(res)
+    assert res['p_values'].shape == (3, 3)
+    rng = np.random.RandomState(1)
+    groups = [rng.randn(7), rng.randn(12) + 0.8, rng.randn(5) * 2, rng.randn(1)]
+    p = psth.pairwise_ttest_p(groups)
+    for i in range(3):
+        for j in range(3):
+            assert p[i, j] == pytest.approx(stats.ttest_ind(groups[i], groups[j])[1])
+    assert np.isnan(p[3]).all() and np.isnan(p[:, 3]).all()
+
+
+def test_tunning_analysis(analysed, figure_root):
+    model_dir, hp, log = analysed
+    res = tuning.tunning_analysis(hp, log, model_dir, 'odr', 'stim1', TRIALS)
+    _written(res)
+    assert set(res['ttest_p']) == {'early-mid', 'early-mature', 'mid-mature'}
+    assert all(v.shape == (9,) for v in res['tuning'].values())
+    a, b = res['heights']['early'], res['heights']['mature']
+    assert res['ttest_p']['early-mature'] == pytest.approx(stats.ttest_ind(a, b)[1])
+
+
+def test_max_central_and_failed_fit():
+    rates = np.array([[0, 1, 2, 3, 4, 5, 6, 7.]])
+    out = tuning.max_central(np.array([7]), rates)[0]
+    assert out[4] == 7 and out[0] == out[-1] and out.size == 9
+    assert tuning.fit_gaussian(np.array([1.0, np.nan, 2.0])) is None
+
+
+def test_seldir_analysis(analysed, figure_root):
+    model_dir, hp, log = analysed
+    res = seldir.seldir_analysis(hp, log, model_dir, 'odr', 'stim1', 'odrd', 'stim1', TRIALS)
+    _written(res)
+    table = res['table']
+    assert list(table.index) == TRIALS
+    assert (table['samedir'] + table['diffdir'] == table['inter']).all()
+    assert os.path.getsize(res['csv']) > 0
+
+
+def test_neuron_PCA(analysed, figure_root):
+    model_dir, hp, log = analysed
+    res = pca.neuron_PCA(hp, log, model_dir, 'odr', TRIALS, n_components=2)
+    _written(res)
+    T = common.load_H(model_dir, 1280, 'odr').shape[0]
+    assert res['scores'][1280].shape == (8, T, 2)
+
+
+# ----------------------------------------------------------------------------------------
+# Trial lists, stages, errors
+# ----------------------------------------------------------------------------------------
+def test_stage_dict_and_list_give_the_same_grouping(analysed, figure_root):
+    model_dir, hp, log = analysed
+    as_list = psth.plot_PSTH(hp, log, model_dir, 'odr', 'stim1', TRIALS)
+    stage_dict = {'odr': common.group_by_stage(hp, log, TRIALS, 'odr')}
+    as_dict = psth.plot_PSTH(hp, log, model_dir, 'odr', 'stim1', stage_dict)
+    assert as_list['trials'] == as_dict['trials'] == {'early': [128], 'mid': [640],
+                                                      'mature': [1280]}
+    for s in common.STAGES:
+        np.testing.assert_array_equal(as_list['psth'][s], as_dict['psth'][s])
+    # membership in a stage dict wins over performance
+    moved = {'odr': {'early': [128], 'mid': [], 'mature': [640, 1280]}}
+    res = psth.neuron_period_activity_analysis(hp, log, model_dir, 'odr', 'stim1', moved,
+                                               'stim1', last_step=False)
+    assert res['trials'] == {'early': [128], 'mature': [640, 1280]}
+
+
+def test_unknown_rule_epoch_and_type_name_the_choices(analysed, figure_root):
+    model_dir, hp, log = analysed
+    with pytest.raises(ValueError, match="'odrd'"):
+        psth.gen_PSTH_log(hp, TRIALS, model_dir, 'odrx', 'stim1', verbose=False)
+    with pytest.raises(ValueError, match="'delay1'"):
+        psth.plot_PSTH(hp, log, model_dir, 'odr', 'delay9', TRIALS)
+    with pytest.raises(ValueError, match="'delay2'"):
+        psth.neuron_period_activity_analysis(hp, log, model_dir, 'odrd', 'stim1', TRIALS,
+                                             'delay3')
+    with pytest.raises(ValueError, match="'stim1'"):
+        tuning.tunning_analysis(hp, log, model_dir, 'odr', 'go2', TRIALS)
+    with pytest.raises(ValueError, match="'gap500'"):
+        pca.neuron_PCA(hp, log, model_dir, 'antisaccade', TRIALS)
+    with pytest.raises(ValueError, match='mix_neurons'):
+        seldir.seldir_analysis(hp, log, model_dir, 'odr', 'stim1', 'odrd', 'stim1', TRIALS,
+                               n_types=('mixed',))
+    with pytest.raises(KeyError, match=r'Trial\(s\) \[100\] are not checkpoints'):
+        psth.plot_PSTH(hp, log, model_dir, 'odr', 'stim1', [100, 1280])
+
+
+def test_empty_stage_and_checkpoint_without_units(analysed, figure_root, capsys):
+    model_dir, hp, log = analysed
+    res = psth.plot_PSTH(hp, log, model_dir, 'odr', 'stim1', [1024, 1280])
+    _written(res)
+    assert list(res['psth']) == ['mature']
+    assert 'no checkpoint in stage(s) early, mid' in capsys.readouterr().err
+    # a checkpoint where no unit is selective (hand-made neuron_info)
+    empty = {k: [] for k in psth.NEURON_TYPES}
+    empty['firerate_loc_order'] = np.zeros((hp['n_rnn'], 8))
+    tools.save_pickle(empty, common.neuron_info_path(model_dir, 640, 'overlap', 'stim1'))
+    log_ = psth.gen_PSTH_log(hp, TRIALS, model_dir, 'overlap', 'stim1', verbose=False)
+    assert log_[640].shape[0] == 0
+    res = psth.neuron_period_activity_analysis(hp, log, model_dir, 'overlap', 'stim1',
+                                               TRIALS, 'stim1', PSTH_log=log_)
+    _written(res)
+    assert 'mid' not in res['fire_rate'] and res['anova']['df_group'] == 1
+    res = tuning.tunning_analysis(hp, log, model_dir, 'overlap', 'stim1', TRIALS)
+    _written(res)
+    assert set(res['tuning']) == {'early', 'mature'}
+    err = capsys.readouterr().err
+    assert "checkpoint(s) [640] of rule 'overlap' have no selected unit" in err
+    assert "checkpoint(s) [640] of rule 'overlap' have no exh_neurons/mix_neurons unit" in err
+    res = psth.plot_PSTH(hp, log, model_dir, 'overlap', 'stim1', [640])
+    assert res['figures'] == [] and 'nothing to draw' in capsys.readouterr().err
+    # a rule whose stages are all empty (e.g. not learned yet): a note, no figure, no error
+    nothing = {'odr': {'early': [], 'mid': [], 'mature': []}}
+    for fn, args in [(psth.plot_PSTH, ('odr', 'stim1', nothing)),
+                     (psth.neuron_period_activity_analysis, ('odr', 'stim1', nothing, 'stim1')),
+                     (psth.plot_epoch_mean_growth, ('odr', 'stim1', nothing, 'stim1')),
+                     (psth.plot_period_ttest_heatmap, ('odr', 'stim1', nothing, 'stim1')),
+                     (psth.sample_neuron_by_trial, ('odr', 'stim1', nothing)),
+                     (tuning.tunning_analysis, ('odr', 'stim1', nothing)),
+                     (pca.neuron_PCA, ('odr', nothing))]:
+        assert fn(hp, log, model_dir, *args)['figures'] == []
+        assert 'holds no checkpoint of rule' in capsys.readouterr().err, fn.__name__
+
+
+# ----------------------------------------------------------------------------------------
+# Main_analysis
+# ----------------------------------------------------------------------------------------
+def test_main_analysis_end_to_end(analysed, figure_root, monkeypatch, capsys):
+    import Main_analysis
+    model_dir = analysed[0]
+    saved = []
+
+    def quick_save(fig, path, formats=('png', 'pdf'), dpi=150):
+        # Rendering ~80 figures would dominate the test time; each figure function is
+        # rendered for real by the tests above. Here the orchestration is under test.
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+        with open(path + '.png', 'wb') as f:
+            f.write(b'figure')
+        saved.append(path)
+        return [path + '.png']
+
+    monkeypatch.setattr(common, 'save_figure', quick_save)
+    out = Main_analysis.main(['--model-dir', model_dir, '--sample-neurons', '1'])
+    assert out['skipped'] == []
+    assert out['figures'] == len(set(saved)) > 50
+    tail = capsys.readouterr().out.strip().splitlines()[-1]
+    assert tail.startswith('Main_analysis: {} figure(s) written'.format(out['figures']))
+    made = {os.path.relpath(p, str(figure_root)) for p in saved}
+    for rule, epoch in [('odr', 'stim1'), ('odr', 'delay1'), ('odrd', 'stim1'),
+                        ('odrd', 'delay1'), ('odrd', 'delay2'), ('overlap', 'stim1'),
+                        ('zero_gap', 'stim1'), ('gap', 'stim1'), ('gap500', 'stim1')]:
+        mine = [p for p in made if p.split(os.sep)[1:3] == [rule, epoch]]
+        for kind in ('_PSTH', '_tuning_analysis', '_epoch_mean_growth',
+                     '_activity_oneway_anova_analysis', '_heatmap', 'sample_neuron'):
+            assert any(kind in p for p in mine), (rule, epoch, kind)
+
+
+def test_main_analysis_missing_model_names_the_models(tmp_path, capsys):
+    import Main_analysis
+    with pytest.raises(SystemExit):
+        Main_analysis.main(['--model-dir', str(tmp_path / 'nope')])
+    assert "is not a trained model folder" in capsys.readouterr().err
