@@ -1,0 +1,211 @@
+"""Training_with_diff_HyperParameters.py and sweep.py: the experiment table, the CLI,
+resumable sweeps in worker processes and on a local Ray instance.
+
+Every configuration trains for real, with a tiny network (16 units, 2 steps of 32 trials,
+test batches of 2 trials) so that the whole file stays short.
+"""
+
+import json
+import logging
+import os
+
+import numpy as np
+import pytest
+
+import Main_training
+import sweep
+import task
+import tools
+import Training_with_diff_HyperParameters as thp
+
+# batch_size_test 32 = 16 batches of 2 trials per rule: enough for the 850-step odr15000.
+TINY = {'n_rnn': 16, 'batch_size_test': 32, 'batch_size_train': 32}
+TINY_ARGS = ['--max-trials', '64', '--display-step', '2', '--set', 'n_rnn=16',
+             'batch_size_test=32', 'batch_size_train=32']
+REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def check_complete_log(model_dir, rules, trials=(0, 64)):
+    """log.json has every evaluation: trials, times and the per-rule / summary keys."""
+    log = tools.load_log(model_dir)
+    assert log['trials'] == list(trials)
+    keys = ['times', 'perf_avg', 'perf_min', 'growth'] + [
+        '{}_{}'.format(k, r) for k in ('perf', 'cost', 'creg') for r in rules]
+    for key in keys:
+        assert len(log[key]) == len(trials), key
+    assert tools.list_checkpoints(model_dir) == list(trials)
+    return log
+
+
+# ----------------------------------------------------------------------------------------
+# The table
+# ----------------------------------------------------------------------------------------
+def test_table_has_the_original_families():
+    names = list(thp.EXPERIMENTS)
+    assert names[:6] == ['indi_odr', 'indi_odrd', 'indi_odr_odrd', 'indi_gap',
+                         'indi_zero_gap', 'indi_overlap']
+    assert [thp.EXPERIMENTS['set1_exp%d' % i].overrides['n_rnn'] for i in (1, 2, 3, 4)] == [
+        64, 128, 512, 1024]
+    assert [thp.EXPERIMENTS['set2_exp%d' % i].overrides['activation']
+            for i in (1, 2, 3, 4)] == ['tanh', 'relu', 'elu', 'power']
+    assert thp.EXPERIMENTS['set3_exp1'].overrides == {'w_rec_init': 'diag'}
+    assert thp.EXPERIMENTS['set3_exp2'].overrides == {'w_rec_init': 'randgauss'}
+    assert [thp.EXPERIMENTS['set4_exp%d' % i].overrides['learning_rate']
+            for i in (1, 2, 3)] == [1e-4, 1e-2, 1e-1]
+    assert thp.EXPERIMENTS['set5_exp2'].rules == task.rules_dict['mix_p_MoN_6tasks']
+    assert [thp.EXPERIMENTS['set6_exp%d' % i].ruleset for i in (1, 2, 3)] == [
+        'all_new_odr3000', 'all_new_odr6000', 'all_new_odr15000']
+    assert thp.EXPERIMENTS['set7_exp1'].overrides == {'rnn_type': 'LeakyGRU'}
+    assert thp.EXPERIMENTS['indi_odr_odrd'].rules == ['odr', 'odrd']
+
+
+def test_build_hp_starts_from_the_paper_hp(monkeypatch):
+    hp = thp.build_hp('set1_exp1', seed=3)
+    for key, value in Main_training.hp.items():
+        assert hp[key] == (64 if key == 'n_rnn' else value), key
+    assert hp['seed'] == 3 and hp['rules'] == hp['rule_trains'] == Main_training.rule_trains
+    assert hp['rng'].rand() == np.random.RandomState(3).rand()
+    # The paper hp is imported, not copied: a change there reaches every experiment.
+    monkeypatch.setitem(Main_training.hp, 'sigma_x', 0.02)
+    assert thp.build_hp('set6_exp1')['sigma_x'] == 0.02
+    assert thp.build_hp('set2_exp1', hp_overrides={'n_rnn': 8})['n_rnn'] == 8
+
+
+def test_table_errors():
+    with pytest.raises(ValueError, match='valid names: indi_odr, indi_odrd'):
+        thp.build_hp('set9_exp1')
+    with pytest.raises(ValueError, match="'nope'.*set2_exp1"):
+        thp.select(['set2_*', 'nope'])
+    with pytest.raises(ValueError, match='n_rn.*valid keys'):
+        thp.build_hp('indi_odr', hp_overrides={'n_rn': 16})
+    with pytest.raises(ValueError, match='declared twice'):
+        sweep.registry([thp.EXPERIMENTS['indi_odr']] * 2)
+    with pytest.raises(ValueError, match='not in ruleset'):
+        sweep.registry([sweep.Experiment('x', 'x', {}, 'ozg', ('odr',))])
+    assert thp.select(['set4_exp3', 'set4_*']) == ['set4_exp1', 'set4_exp2', 'set4_exp3']
+
+
+# ----------------------------------------------------------------------------------------
+# Every configuration builds and trains
+# ----------------------------------------------------------------------------------------
+# set4_exp3's learning rate of 0.1 blows the tiny network up (the original's run failed
+# too): its outputs are then NaN and get_perf warns.
+@pytest.mark.filterwarnings('ignore:invalid value encountered:RuntimeWarning')
+@pytest.mark.parametrize('name', list(thp.EXPERIMENTS))
+def test_every_experiment_trains(name, tmp_path):
+    exp = thp.EXPERIMENTS[name]
+    summary = thp.run_experiment(name, str(tmp_path), max_trials=64, hp_overrides=TINY,
+                                 display_step=2)
+    model_dir = str(tmp_path / name)
+    assert summary['status'] == 'stopped' and not summary['already']
+    assert summary['model_dir'] == model_dir and summary['trials'] == 64
+    check_complete_log(model_dir, exp.rules)
+    # hp.json is what build_hp describes: the table's overrides on the paper hp.
+    saved = tools.hp_to_json(tools.load_hp(model_dir))
+    assert saved == tools.hp_to_json(thp.build_hp(name, hp_overrides=TINY))
+    assert saved['ruleset'] == exp.ruleset and saved['rule_trains'] == exp.rules
+    for key, value in exp.overrides.items():
+        if key not in TINY:
+            assert saved[key] == value
+
+
+# ----------------------------------------------------------------------------------------
+# Command line
+# ----------------------------------------------------------------------------------------
+def test_cli_list(capsys):
+    assert thp.main(['--list']) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0].split()[:3] == ['name', 'what', 'model']
+    assert [ln.split()[0] for ln in lines[1:]] == list(thp.EXPERIMENTS)
+    row = next(ln for ln in lines if ln.startswith('set1_exp3 '))
+    assert 'n_rnn=512' in row and 'all_new' in row and 'gap500' in row
+    assert 'all_new_odr15000' in next(ln for ln in lines if ln.startswith('set6_exp3 '))
+
+
+def test_cli_only_pattern(capsys):
+    assert thp.main(['--list', '--only', 'set2_*', 'indi_gap']) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [ln.split()[0] for ln in lines[1:]] == [
+        'indi_gap', 'set2_exp1', 'set2_exp2', 'set2_exp3', 'set2_exp4']
+
+
+def test_cli_unknown_name(capsys):
+    with pytest.raises(SystemExit) as info:
+        thp.main(['--only', 'set2_exp9'])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "'set2_exp9'" in err and 'valid names' in err and 'set7_exp2' in err
+    with pytest.raises(SystemExit):
+        thp.main(['--only', 'indi_odr', '--set', 'n_rn=16'])
+    assert 'n_rn' in capsys.readouterr().err
+
+
+def test_cli_jobs_then_relaunch_is_a_no_op(tmp_path, capsys):
+    """Two tiny runs in two spawned workers; launching again trains nothing."""
+    root = str(tmp_path)
+    argv = ['--only', 'indi_odr', 'indi_gap', '--root', root, '--jobs', '2'] + TINY_ARGS
+    assert thp.main(argv) == 0
+    out = capsys.readouterr().out
+    assert 'in 2 worker processes' in out and 'Total: 2 experiment(s) — 2 stopped' in out
+    check_complete_log(os.path.join(root, 'indi_odr'), ['odr'])
+    check_complete_log(os.path.join(root, 'indi_gap'), ['gap'])
+    stamp = os.path.getmtime(os.path.join(root, 'indi_odr', tools.LOG_FILE))
+
+    assert thp.main(argv) == 0
+    out = capsys.readouterr().out
+    assert 'Training' not in out and 'worker' not in out
+    assert out.count('already stopped (max trials)') == 4  # skip notice + summary line
+    assert os.path.getmtime(os.path.join(root, 'indi_odr', tools.LOG_FILE)) == stamp
+
+
+def test_finished_run_reports_done_without_training(tmp_path, capsys):
+    """A folder whose run reached target_perf is reported 'done', even with a larger
+    trial budget, and nothing is built or written."""
+    exp = thp.EXPERIMENTS['set4_exp1']
+    model_dir = exp.model_dir(str(tmp_path))
+    tools.save_hp(thp.build_hp('set4_exp1'), model_dir)
+    tools.save_log({'trials': [0, 1280], 'times': [0., 9.], 'perf_min': [0.1, 0.999],
+                    'perf_avg': [0.1, 0.999], 'model_dir': model_dir}, model_dir)
+    summaries = thp.run_many(['set4_exp1'], root=str(tmp_path), max_trials=10 ** 6)
+    assert summaries == [{'name': 'set4_exp1', 'model_dir': model_dir, 'status': 'done',
+                          'already': True, 'trials': 1280, 'perf_min': 0.999,
+                          'seconds': 0.0, 'error': None}]
+    assert 'already done (target reached)' in capsys.readouterr().out
+    assert thp.run_experiment('set4_exp1', str(tmp_path))['already']
+    assert sorted(os.listdir(model_dir)) == ['hp.json', 'log.json']
+    # Other hp in that folder: reported as an error, not trained over.
+    summary, = thp.run_many(['set4_exp1'], root=str(tmp_path), hp_overrides={'n_rnn': 8},
+                            verbose=False)
+    assert summary['status'] == 'error' and 'different hyper-parameters' in summary['error']
+    assert 'n_rnn (saved 256, wanted 8)' in summary['error']
+
+
+# ----------------------------------------------------------------------------------------
+# Ray
+# ----------------------------------------------------------------------------------------
+@pytest.fixture
+def local_ray(monkeypatch):
+    import ray  # in requirements.txt: this test must run, not skip
+    # A new instance of our own ('local'), never a cluster someone started on this machine.
+    monkeypatch.delenv('RAY_ADDRESS', raising=False)
+    # Ray workers start in the driver's folder and import the project's modules from it.
+    monkeypatch.chdir(REPO_DIR)
+    ray.init(address='local', num_cpus=2, include_dashboard=False,
+             logging_level=logging.ERROR, log_to_driver=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def test_cli_ray_local(local_ray, tmp_path, capsys):
+    root = str(tmp_path)
+    argv = ['--only', 'indi_overlap', '--root', root, '--ray', 'local'] + TINY_ARGS
+    assert thp.main(argv) == 0
+    out = capsys.readouterr().out
+    assert 'on Ray (local)' in out and 'Total: 1 experiment(s) — 1 stopped' in out
+    log = check_complete_log(os.path.join(root, 'indi_overlap'), ['overlap'])
+    assert log['perf_overlap'][0] >= 0
+    assert local_ray.is_initialized()  # a Ray instance the caller started stays up
+    hp = json.load(open(os.path.join(root, 'indi_overlap', tools.HP_FILE)))
+    assert hp['n_rnn'] == 16 and hp['rule_trains'] == ['overlap']
