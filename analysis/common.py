@@ -108,6 +108,23 @@ def group_by_stage(hp, log, trial_list, rule):
     return groups
 
 
+STAGE_TARGET_KEYS = {'early': 'early_target_perf', 'mid': 'mid_target_perf',
+                     'mature': 'mature_target_perf'}
+
+
+def representative_checkpoint(hp, log, trial_list, rule, stage):
+    """The checkpoint of ``stage`` whose performance on ``rule`` is closest to that
+    stage's target (hp['<stage>_target_perf']); None if the stage has no checkpoint.
+
+    Used to pick one network per stage for decoding and dPCA.
+    """
+    trials = group_by_stage(hp, log, trial_list, rule)[stage]
+    if not trials:
+        return None
+    target = hp[STAGE_TARGET_KEYS[stage]]
+    return min(trials, key=lambda t: abs(perf_at(log, rule, t) - target))
+
+
 def stage_label(hp, log, trials, rule, stage, n_units=None):
     """'<stage>_<mean perf>_<n units>' legend label of a stage."""
     perf = np.mean([perf_at(log, rule, t) for t in trials]) if trials else float('nan')
