@@ -1,0 +1,243 @@
+"""Analyse the networks trained by Training_with_diff_HyperParameters.py: for every
+experiment of its table, the basic analyses of Main_analysis.py on that model.
+
+    python Analysis_with_diff_HyperParameters.py --list                # table + what is trained
+    python Analysis_with_diff_HyperParameters.py                       # every trained experiment
+    python Analysis_with_diff_HyperParameters.py --only 'set2_*' indi_odr
+    python Analysis_with_diff_HyperParameters.py --root data_sweep --recompute
+
+Per experiment (model folder <root>/<name>, figures in figure/figure_<name>/):
+growth of performance with the checkpoints of each stage selected from the model's own
+log (print_basic_info(auto_range_select=True): stages differ between experiments, as
+their networks learn at different speeds); task information; hidden activity H of each
+trained rule at its own stage checkpoints; unit classification (neuron_info) and the
+population PSTH of every analysed epoch of every rule the experiment trained.
+Experiments whose model folder holds no trained run yet are reported and skipped; a rule
+with no checkpoint in any stage (not learned far enough yet) is reported and skipped.
+Stored H and neuron_info pickles are reused unless --recompute.
+"""
+
+import argparse
+import sys
+import time
+import traceback
+
+import tools
+import Training_with_diff_HyperParameters as thp
+from analysis import common
+from analysis.activity import compute_H, gen_task_info
+from analysis.basic import print_basic_info
+from analysis.neuron_info import generate_neuron_info
+from analysis.psth import plot_PSTH
+from Main_analysis import BlockRunner, count_new_figures
+
+# Epochs whose selective units get a PSTH (and a neuron_info pickle), per rule; the
+# delayed-response rules with other delays (odr500 … odr15000) use 'odr'. A rule not
+# listed gets every epoch between fixation and response, in time order.
+PSTH_EPOCHS = {
+    'odr': ('stim1', 'delay1'),
+    'odrd': ('stim1', 'delay1', 'delay2'),
+    'overlap': ('stim1',),
+    'zero_gap': ('stim1',),
+    'gap': ('stim1',),
+    'gap500': ('stim1',),
+    'match_or_non': ('stim1', 'delay1', 'delay2'),
+    'match_or_non_easy': ('stim1', 'delay1', 'delay2'),
+    'match_or_non_passive': ('stim1', 'delay1', 'delay2'),
+}
+# Rules whose PSTH also shows the opposite location (dashed), as in Main_analysis.py.
+OPPOSITE_LOCATION_RULES = ('odrd',)
+# Epochs never analysed for selectivity: the baseline and the response.
+NOT_ANALYSED = ('fix1', 'go1')
+STATUSES = ('analysed', 'not trained', 'error')
+
+
+def psth_epochs(rule, epoch_info):
+    """Epoch names of ``rule`` analysed for selectivity and PSTHs (those that exist in its
+    epoch_info {name: (start_step, end_step)})."""
+    base = 'odr' if rule.startswith('odr') and rule[3:].isdigit() else rule
+    if base in PSTH_EPOCHS:
+        wanted = PSTH_EPOCHS[base]
+    else:
+        def start(name):
+            s = epoch_info[name][0]
+            return -1 if s is None else s
+        wanted = sorted((e for e in epoch_info if e not in NOT_ANALYSED), key=start)
+    return [e for e in wanted if e in epoch_info]
+
+
+def training_state(model_dir):
+    """(trained, text): whether model_dir holds a run with at least one checkpoint, and a
+    short description ('not trained yet', or checkpoints, last trial, min performance)."""
+    if not tools.is_valid_model_dir(model_dir):
+        return False, 'not trained yet'
+    log = tools.load_log(model_dir)
+    if not log.get('trials'):
+        return False, 'not trained yet (no checkpoint in the log)'
+    return True, '{} checkpoint(s), last at trial {}, min perf {:.3f}'.format(
+        len(log['trials']), log['trials'][-1], log['perf_min'][-1])
+
+
+def format_list(names, root):
+    """The --list table: name, description, model folder, rules trained, training state."""
+    rows = [('name', 'what', 'model dir', 'rules', 'state')]
+    for name in names:
+        exp = thp.EXPERIMENTS[name]
+        model_dir = exp.model_dir(root)
+        rows.append((name, exp.what, model_dir, ','.join(exp.rules),
+                     training_state(model_dir)[1]))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return '\n'.join('  '.join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def _group_by_checkpoints(stages, rules):
+    """[(sorted trials, [rules])]: rules sharing the same stage checkpoints, so that H of
+    each group is computed with one graph and no rule at another rule's checkpoints."""
+    groups = {}
+    for rule in rules:
+        trials = tuple(common.expand_trial_list(stages, rule))
+        groups.setdefault(trials, []).append(rule)
+    return [(list(t), r) for t, r in groups.items()]
+
+
+def _summary(name, model_dir, status, seconds=0.0, figures=0, done=0, skipped=(),
+             stages=None, error=None):
+    return {'name': name, 'model_dir': model_dir, 'status': status, 'seconds': seconds,
+            'figures': figures, 'blocks_done': done, 'skipped': list(skipped),
+            'stages': stages, 'error': error}
+
+
+def analyse_experiment(name, root='data', recompute=False):
+    """Run the analyses of one experiment of Training_with_diff_HyperParameters.EXPERIMENTS
+    on its model folder <root>/<folder>; figures into figure/figure_<folder>/.
+
+    Returns a summary dict: 'name', 'model_dir', 'status' ('analysed' or 'not trained'),
+    'seconds', 'figures' (PNG files written), 'blocks_done', 'skipped' (labels of the
+    blocks that could not run, e.g. a rule without stage checkpoints), 'stages' (the
+    stage dict {rule: {'early', 'mid', 'mature': [trials]}} used) and 'error' (None).
+    Raises ValueError naming the valid experiments for an unknown name.
+    """
+    exp = thp.get(name)
+    model_dir = exp.model_dir(root)
+    trained, state = training_state(model_dir)
+    if not trained:
+        print('{}: {} ({}): skipped'.format(name, state, model_dir), flush=True)
+        return _summary(name, model_dir, 'not trained')
+    start = time.time()
+    print('\n=== {} — {} [{}]'.format(name, exp.what, model_dir), flush=True)
+    hp = tools.load_hp(model_dir)
+    log = tools.load_log(model_dir)
+    run = BlockRunner()
+    rules = list(hp['rule_trains'])     # what this folder was trained on
+
+    # Stages from this model's own performance curves (Fig S7).
+    stages = run(print_basic_info, hp, log, model_dir, smooth_growth=True, smooth_window=5,
+                 auto_range_select=True, avr_window=9, perf_margin=0.05,
+                 max_trial_num_limit=30)
+    if stages is None:
+        seconds = time.time() - start
+        return _summary(name, model_dir, 'analysed', seconds,
+                        count_new_figures(model_dir, start)[0], run.done, run.skipped)
+    staged = []
+    for rule in rules:
+        if common.expand_trial_list(stages, rule):
+            staged.append(rule)
+        else:
+            label = '{}: rule {}'.format(name, rule)
+            print('[skipped] {}: no checkpoint in any stage (performance never near a stage '
+                  'target yet); no activity analysis for it'.format(label),
+                  file=sys.stderr, flush=True)
+            run.skipped.append(label)
+
+    task_info = run(gen_task_info, hp, log, model_dir, rules)
+    if task_info is None:
+        staged = []
+    for trials, group in _group_by_checkpoints(stages, staged):
+        run(compute_H, hp, log, model_dir, rules=group, trial_list=trials,
+            recompute=recompute)
+    for rule in staged:
+        trial_list = {rule: stages[rule]}
+        epochs = psth_epochs(rule, task_info[rule]['epoch_info'])
+        run(generate_neuron_info, hp, model_dir, epochs, trial_list, [rule],
+            recompute=recompute)
+        for epoch in epochs:
+            run(plot_PSTH, hp, log, model_dir, rule, epoch, trial_list,
+                plot_oppo_dir=rule in OPPOSITE_LOCATION_RULES)
+    n_fig, fig_root = count_new_figures(model_dir, start)
+    seconds = time.time() - start
+    print('{}: {} figure(s) in {} ({:.1f} s); {} block(s) done, {} skipped'.format(
+        name, n_fig, fig_root, seconds, run.done, len(run.skipped)), flush=True)
+    return _summary(name, model_dir, 'analysed', seconds, n_fig, run.done, run.skipped,
+                    stages)
+
+
+def analyse_many(names=None, root='data', recompute=False):
+    """analyse_experiment for every experiment matching ``names`` (names or shell
+    patterns such as 'set2_*'; None: all), in table order. An experiment whose analysis
+    fails is reported (status 'error', the message in 'error') and the others go on.
+    Returns the summaries."""
+    summaries = []
+    selected = thp.select(names)
+    for name in selected:
+        t0 = time.time()
+        try:
+            summaries.append(analyse_experiment(name, root, recompute=recompute))
+        except Exception as exc:  # one broken model must not end the sweep's analysis
+            traceback.print_exc()
+            exp = thp.EXPERIMENTS[name]
+            summaries.append(_summary(name, exp.model_dir(root), 'error', time.time() - t0,
+                                      error='{}: {}'.format(type(exc).__name__, exc)))
+    return summaries
+
+
+def format_summary(summaries, seconds):
+    """One line per experiment, then the one-line total."""
+    lines = ['', 'Summary:']
+    for s in summaries:
+        if s['status'] == 'analysed':
+            text = '{} figure(s), {} block(s) skipped'.format(s['figures'], len(s['skipped']))
+        elif s['status'] == 'error':
+            text = 'FAILED: ' + s['error'].splitlines()[0]
+        else:
+            text = 'not trained yet, skipped'
+        lines.append('{:<14s} {}  [{}]'.format(s['name'], text, s['model_dir']))
+    count = {st: sum(1 for s in summaries if s['status'] == st) for st in STATUSES}
+    lines.append('Analysis_with_diff_HyperParameters: {} experiment(s) analysed, {} not '
+                 'trained yet, {} failed; {} figure(s) in {:.1f} s'.format(
+                     count['analysed'], count['not trained'], count['error'],
+                     sum(s['figures'] for s in summaries), seconds))
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    """Command line; returns the exit status (0 when no analysis failed)."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n\n')[0],
+        epilog='Experiments: ' + ', '.join(thp.EXPERIMENTS))
+    parser.add_argument('--list', action='store_true',
+                        help='print the experiments and whether each is trained, and exit')
+    parser.add_argument('--only', nargs='+', metavar='NAME',
+                        help="experiments to analyse: names or shell patterns such as "
+                             "'set2_*' (default: all)")
+    parser.add_argument('--root', default='data',
+                        help='folder of the model folders (default: %(default)s)')
+    parser.add_argument('--recompute', action='store_true',
+                        help='recompute H and neuron_info pickles that already exist')
+    args = parser.parse_args(argv)
+    try:
+        names = thp.select(args.only)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.list:
+        print(format_list(names, args.root))
+        return 0
+    import matplotlib
+    matplotlib.use('Agg')          # figures are only written to files
+    start = time.time()
+    summaries = analyse_many(names, root=args.root, recompute=args.recompute)
+    print(format_summary(summaries, time.time() - start))
+    return 1 if any(s['status'] == 'error' for s in summaries) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
