@@ -261,6 +261,21 @@ def smooth(x, window):
 STAGES = ('early', 'mid', 'mature')
 
 
+def limit_stage(trials, stage, limit):
+    """At most ``limit`` of a stage's sorted trials: the last ones of 'early', the middle
+    ones of 'mid', the first ones of 'mature' (the checkpoints nearest the other stages
+    are the least typical of their own)."""
+    trials = list(trials)
+    if len(trials) <= limit:
+        return trials
+    if stage == 'early':
+        return trials[-limit:]
+    if stage == 'mature':
+        return trials[:limit]
+    start = (len(trials) - limit) // 2
+    return trials[start:start + limit]
+
+
 def range_auto_select(hp, log, rules=None, avr_window=9, perf_margin=0.05,
                       max_trial_num_limit=30):
     """Checkpoints at early / mid / mature performance for each rule.
@@ -298,18 +313,6 @@ def range_auto_select(hp, log, rules=None, avr_window=9, perf_margin=0.05,
                 stages['mid'].update(window)
             elif p >= mature - perf_margin:
                 stages['mature'].update(window)
-        lim = max_trial_num_limit
-        sel = {}
-        for s in STAGES:
-            v = sorted(stages[s])
-            if len(v) > lim:
-                if s == 'early':
-                    v = v[-lim:]
-                elif s == 'mid':
-                    start = (len(v) - lim) // 2
-                    v = v[start:start + lim]
-                else:
-                    v = v[:lim]
-            sel[s] = [int(t) for t in v]
-        out[rule] = sel
+        sel = {s: limit_stage(sorted(stages[s]), s, max_trial_num_limit) for s in STAGES}
+        out[rule] = {s: [int(t) for t in v] for s, v in sel.items()}
     return out

@@ -125,6 +125,28 @@ def representative_checkpoint(hp, log, trial_list, rule, stage):
     return min(trials, key=lambda t: abs(perf_at(log, rule, t) - target))
 
 
+def stages_with_fallback(hp, log, selection, limit=30):
+    """Stage dict for every trained rule, from an automatic selection when it found any.
+
+    selection: the stage dict of print_basic_info(auto_range_select=True) (or {}). A rule
+    for which it found no checkpoint at all (a run that has not come near any target yet)
+    gets each checkpoint's own performance instead (≤ early target: early, ≤ mid target:
+    mid, else mature), at most ``limit`` per stage (tools.limit_stage), with a note.
+    """
+    out = {}
+    for rule in hp['rule_trains']:
+        auto = selection.get(rule, {})
+        if any(auto.get(s) for s in STAGES):
+            out[rule] = {s: sorted(auto.get(s, [])) for s in STAGES}
+            continue
+        own = group_by_stage(hp, log, log['trials'], rule)
+        out[rule] = {s: tools.limit_stage(own[s], s, limit) for s in STAGES}
+        note("{}: no checkpoint near a stage target; using each checkpoint's own "
+             "performance instead ({})".format(rule, ', '.join(
+                 '{} {}'.format(s, len(out[rule][s])) for s in STAGES)))
+    return out
+
+
 def stage_label(hp, log, trials, rule, stage, n_units=None):
     """'<stage>_<mean perf>_<n units>' legend label of a stage."""
     perf = np.mean([perf_at(log, rule, t) for t in trials]) if trials else float('nan')
