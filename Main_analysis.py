@@ -28,10 +28,10 @@ from analysis.psth import (gen_PSTH_log, neuron_period_activity_analysis,
 from analysis.seldir import seldir_analysis
 from analysis.tuning import tunning_analysis
 
-# ISSUE 4 (placeholders; written separately): uncomment with the blocks at the end of main().
-# from analysis.behaviour import odrd_distractor_analysis, saccade_distribut_analysis
-# from analysis.decoding import Decoder_analysis
-# from analysis.dpca_analysis import neuron_dPCA
+from analysis.behaviour import odrd_distractor_analysis, saccade_distribut_analysis
+from analysis.decoding import Decoder_analysis, realneuron_Decoder_analysis  # noqa: F401
+from analysis.dpca_analysis import neuron_dPCA, real_neuron_dPCA  # noqa: F401
+from analysis.monkey import real_neuron_PCA  # noqa: F401
 
 DEFAULT_MODEL_DIR = os.path.join('data', '6tasks')
 MODELS_ROOT = 'data'
@@ -104,6 +104,9 @@ def parse_args(argv=None):
                         help='trained model folder (default: %(default)s)')
     parser.add_argument('--recompute', action='store_true',
                         help='recompute H and neuron_info pickles that already exist')
+    parser.add_argument('--behaviour-checkpoints', type=int, default=5,
+                        help='checkpoints per stage in the distractor and saccade-error '
+                             'analyses (default: %(default)s)')
     parser.add_argument('--sample-neurons', type=int, default=3,
                         help='units drawn per checkpoint by sample_neuron_by_trial '
                              '(default: %(default)s)')
@@ -321,23 +324,41 @@ def main(argv=None):
     run(neuron_PCA, hp, log, model_dir, 'gap500', trial_list_antisacc)
     # run(neuron_PCA, hp, log, model_dir, 'odr', trial_list_odr_odrd, n_components=3)
 
-    # ---------------------------------------------------------------- ISSUE 4 ---------
-    # Placeholders for the behaviour, decoding and dPCA analyses (Fig 5E, S5E, distractor
-    # and saccade-error figures), written separately: uncomment these lines and the
-    # imports at the top once they are merged.
+    # ---------------------------------------------------------------- behaviour -------
+    # A few evenly spaced checkpoints per stage: each one runs 64 cue/distractor
+    # conditions (odrd) or 8 noisy test batches (anti-saccades).
+    n_behaviour = args.behaviour_checkpoints
+    wm_behaviour = common.thin_stages(trial_list_odr_odrd, n_behaviour)
+    anti_behaviour = common.thin_stages(trial_list_antisacc, n_behaviour)
+    run(odrd_distractor_analysis, hp, log, model_dir, sub_stages(wm_behaviour, ['odrd']))
+    for rule in anti:
+        run(saccade_distribut_analysis, hp, log, model_dir, rule, anti_behaviour)
+    # Every stage checkpoint instead of a sample:
     # run(odrd_distractor_analysis, hp, log, model_dir, trial_list_odr_odrd)
-    # run(saccade_distribut_analysis, hp, log, model_dir, 'overlap', trial_list_antisacc)
-    # run(saccade_distribut_analysis, hp, log, model_dir, 'zero_gap', trial_list_antisacc)
-    # run(saccade_distribut_analysis, hp, log, model_dir, 'gap', trial_list_antisacc)
-    # run(saccade_distribut_analysis, hp, log, model_dir, 'gap500', trial_list_antisacc)
-    # Decoder and dPCA on one checkpoint each (the paper: per stage, the checkpoint whose
-    # performance is closest to the stage's target; here the last one):
-    # run(Decoder_analysis, hp, log, model_dir, log['trials'][-1], rule='odr',
-    #     window_size=10, test_num=2)
-    # run(Decoder_analysis, hp, log, model_dir, log['trials'][-1], rule='odrd',
-    #     window_size=10, test_num=2)
-    # run(neuron_dPCA, hp, log, model_dir, log['trials'][-1], rule='odr', task_mode='test',
-    #     invert_tcomp_y=True)
+
+    # ---------------------------------------------------------------- Fig S5E, Fig 5E --
+    # One network per stage: the checkpoint whose performance is closest to the stage's
+    # target (the published model: 616960 for mature ODR).
+    for rule in wm:
+        for stage in common.STAGES:
+            trial_num = common.representative_checkpoint(hp, log, trial_list_odr_odrd, rule,
+                                                         stage)
+            if trial_num is None:
+                common.note('{}: no {} checkpoint for decoding / dPCA'.format(rule, stage))
+                continue
+            run(Decoder_analysis, hp, log, model_dir, trial_num, rule=rule, window_size=10,
+                test_num=2)
+            if rule == 'odr':
+                run(neuron_dPCA, hp, log, model_dir, trial_num, rule=rule, task_mode='test')
+    # run(Decoder_analysis, hp, log, model_dir, 616960, rule='odr', window_size=10)
+    # run(neuron_dPCA, hp, log, model_dir, 616960, rule='odr', invert_tcomp_y=True)
+
+    # ---------------------------------------------------------------- monkey data -----
+    # The recordings of Zhou et al. are not public; with your own files in the formats of
+    # analysis/monkey.py (make_synthetic_recording writes an example):
+    # run(realneuron_Decoder_analysis, 'data/adultFiringRate8trials.txt', window_size=10)
+    # run(real_neuron_dPCA, 'data/adultFiringRate8trials.txt')
+    # run(real_neuron_PCA, 'data/adultneuron.txt')
 
     n_fig, root = count_new_figures(model_dir, start)
     elapsed = time.time() - start

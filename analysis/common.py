@@ -125,6 +125,21 @@ def representative_checkpoint(hp, log, trial_list, rule, stage):
     return min(trials, key=lambda t: abs(perf_at(log, rule, t) - target))
 
 
+def thin_stages(stage_dict, n_per_stage):
+    """Stage dict keeping at most n_per_stage evenly spaced checkpoints of every stage
+    (first and last included), for analyses that are costly per checkpoint."""
+    out = {}
+    for rule, stages in stage_dict.items():
+        out[rule] = {}
+        for name, trials in stages.items():
+            trials = sorted(trials)
+            if len(trials) > n_per_stage:
+                idx = np.unique(np.linspace(0, len(trials) - 1, n_per_stage).round().astype(int))
+                trials = [trials[i] for i in idx]
+            out[rule][name] = trials
+    return out
+
+
 def stages_with_fallback(hp, log, selection, limit=30):
     """Stage dict for every trained rule, from an automatic selection when it found any.
 

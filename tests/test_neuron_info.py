@@ -23,8 +23,6 @@ from analysis import activity, common
 from analysis import neuron_info as ni
 
 P_TOL = 1e-9
-DEMO_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        'data', 'demo')
 
 
 # ----------------------------------------------------------------------------------------
@@ -283,17 +281,6 @@ def test_real_tiny_H_matches_oracle(neuron_model):
         H = common.load_H(neuron_model, 1280, rule)
         assert_matches_oracle(H, info['in_loc'], info['in_loc_set'], info['epoch_info'],
                               epoch, norm=norm)
-
-
-@pytest.mark.skipif(not os.path.isfile(os.path.join(DEMO_DIR, '6400', 'H_odr.pkl')),
-                    reason='data/demo H pickles not present')
-def test_demo_H_matches_oracle():
-    info = tools.load_pickle(os.path.join(DEMO_DIR, 'task_info.pkl'))['odr']
-    H = common.load_H(DEMO_DIR, 6400, 'odr')
-    units = range(0, H.shape[2], 8)  # 32 of 256 units keep the oracle fast
-    for epoch, norm in (('stim1', True), ('delay1', False)):
-        assert_matches_oracle(H, info['in_loc'], info['in_loc_set'], info['epoch_info'],
-                              epoch, units=units, norm=norm)
 
 
 def test_pickle_round_trip(neuron_model):

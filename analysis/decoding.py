@@ -1,0 +1,293 @@
+"""Cross-temporal decoding of the cue location (Fig S5E) from RNN units and monkey units.
+
+For windows of ``window_size`` time steps moved by ``stride`` steps, the feature of a
+trial is its mean activity over the window (one value per unit). A support-vector
+classifier (sklearn SVC, default settings: RBF kernel, C = 1, gamma 'scale') is trained
+per window on all but the first ``test_num`` trials of each location, and scored
+
+* on the diagonal (train window = test window): on those held-out trials;
+* off the diagonal (test window ≠ train window): on all trials of the test window
+  (Decoder_analysis, as the original) or on the test window's held-out trials
+  (realneuron_Decoder_analysis, as the original).
+
+Accuracy matrices are (n_windows, n_windows): row = training window, column = test window;
+chance is 1 / n_locations. Window times are the window start in seconds.
+
+Speed: each window's classifier is fitted once and predicts every test window in one
+vectorised pass (RBF kernel by one matrix product, then libsvm's one-vs-one vote), which
+gives the same labels as SVC.predict (tests check this).
+"""
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from analysis import activity, common, monkey
+
+OFFDIAG_MODES = ('all', 'held_out')
+
+
+# ----------------------------------------------------------------------------------------
+# Features and splits
+# ----------------------------------------------------------------------------------------
+def window_starts(n_steps, window_size, stride):
+    """Start steps (n_windows,) of the windows [start, start + window_size) that fit in
+    n_steps (n_windows = (n_steps − window_size) // stride + 1)."""
+    window_size, stride = int(window_size), int(stride)
+    if window_size < 1 or stride < 1:
+        raise ValueError('window_size and stride must be ≥ 1 step, got {} and {}'.format(
+            window_size, stride))
+    if window_size > n_steps:
+        raise ValueError('window_size {} is longer than the {} time steps'.format(
+            window_size, n_steps))
+    return np.arange((n_steps - window_size) // stride + 1) * stride
+
+
+def window_features(H, window_size, stride):
+    """Mean over each window: H (T, B, N) time-major → (n_windows, B, N) float64, and the
+    start steps (n_windows,). Computed from one cumulative sum over time."""
+    H = np.asarray(H, dtype=np.float64)
+    starts = window_starts(H.shape[0], window_size, stride)
+    csum = np.concatenate([np.zeros((1,) + H.shape[1:]), np.cumsum(H, axis=0)], axis=0)
+    return (csum[starts + window_size] - csum[starts]) / window_size, starts
+
+
+def held_out_mask(labels, test_num):
+    """(B,) bool: True for the first ``test_num`` trials (in trial order) of each label.
+
+    Every label needs more than test_num trials (the rest train the classifier).
+    """
+    labels = np.asarray(labels)
+    mask = np.zeros(labels.shape, dtype=bool)
+    for lab in np.unique(labels):
+        idx = np.flatnonzero(labels == lab)
+        if len(idx) <= test_num:
+            raise ValueError('Location {} has {} trial(s); test_num = {} leaves none to train '
+                             'on'.format(lab, len(idx), test_num))
+        mask[idx[:test_num]] = True
+    return mask
+
+
+# ----------------------------------------------------------------------------------------
+# SVC prediction, vectorised
+# ----------------------------------------------------------------------------------------
+def _scale_gamma(X):
+    """gamma of SVC(gamma='scale') for training data X: 1 / (n_features · X.var())."""
+    var = X.var()
+    return 1.0 / (X.shape[1] * var) if var != 0 else 1.0
+
+
+def fit_svc(X, y):
+    """sklearn SVC with default settings fitted on X (n, N), labels y (n,).
+
+    gamma 'scale' is written out as its value, computed the way sklearn does, so the
+    fitted classifier is the default one and its gamma is a public attribute.
+    """
+    from sklearn.svm import SVC
+    X = np.asarray(X, dtype=np.float64)
+    return SVC(gamma=_scale_gamma(X)).fit(X, y)
+
+
+def svc_predict(clf, X, x_sq=None):
+    """Labels (M,) that ``clf.predict(X)`` gives, for a fitted RBF SVC, computed with
+    matrix products: kernel K (M, n_SV) = exp(−gamma·‖x − sv‖²), one decision value per
+    pair of classes (i < j) from the dual coefficients, a vote for i if it is > 0 else
+    for j (libsvm's rule), and the first class with the most votes.
+
+    x_sq: optional (M,) squared norms of the rows of X (reused across classifiers).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    sv = clf.support_vectors_
+    if x_sq is None:
+        x_sq = np.einsum('ij,ij->i', X, X)
+    sq = x_sq[:, None] + np.einsum('ij,ij->i', sv, sv)[None, :] - 2 * (X @ sv.T)
+    K = np.exp(-clf.gamma * sq)
+    n_class = len(clf.classes_)
+    n_sup = clf.n_support_
+    start = np.concatenate([[0], np.cumsum(n_sup)[:-1]])
+    sl = [slice(start[c], start[c] + n_sup[c]) for c in range(n_class)]
+    dual, rho = clf.dual_coef_, clf.intercept_
+    votes = np.zeros((X.shape[0], n_class), dtype=np.int64)
+    p = 0
+    for i in range(n_class):
+        for j in range(i + 1, n_class):
+            dec = K[:, sl[i]] @ dual[j - 1, sl[i]] + K[:, sl[j]] @ dual[i, sl[j]] + rho[p]
+            win_i = dec > 0
+            votes[:, i] += win_i
+            votes[:, j] += ~win_i
+            p += 1
+    return clf.classes_[np.argmax(votes, axis=1)]
+
+
+# ----------------------------------------------------------------------------------------
+# The cross-temporal matrix
+# ----------------------------------------------------------------------------------------
+def standardize_windows(F):
+    """Each window's features standardised over trials (StandardScaler refit per window):
+    F (n_windows, B, N) → same shape."""
+    from sklearn.preprocessing import StandardScaler
+    return np.stack([StandardScaler().fit_transform(f) for f in F])
+
+
+def cross_temporal_accuracy(F, labels, test_num=2, offdiag='all', verbose=False,
+                            desc='decoding'):
+    """Cross-temporal decoding accuracy (n_windows, n_windows) of window features.
+
+    F: (n_windows, B, N) features (e.g. window_features(H)[0]); labels: (B,) location of
+    each trial. Row i: SVC fitted on the training trials (all but the first test_num of
+    each location) of window i. Cell (i, i): accuracy on window i's held-out trials.
+    Cell (i, j ≠ i): accuracy on all trials of window j (offdiag='all') or on window j's
+    held-out trials (offdiag='held_out').
+    """
+    if offdiag not in OFFDIAG_MODES:
+        raise ValueError('offdiag must be one of {}, got {!r}'.format(OFFDIAG_MODES, offdiag))
+    F = np.asarray(F, dtype=np.float64)
+    labels = np.asarray(labels)
+    if F.ndim != 3 or F.shape[1] != labels.shape[0]:
+        raise ValueError('F must be (n_windows, B, N) with B = len(labels) = {}, got '
+                         'shape {}'.format(labels.shape[0], F.shape))
+    n_w, B, N = F.shape
+    test = held_out_mask(labels, test_num)
+    train = ~test
+    scored = slice(None) if offdiag == 'all' else test
+    targets = labels[scored]
+    X_all = F[:, scored].reshape(-1, N)
+    x_sq = np.einsum('ij,ij->i', X_all, X_all)
+    acc = np.empty((n_w, n_w))
+    # One BLAS thread: the products are mid-sized, and on a machine whose cores are
+    # busy (e.g. with training) multi-threaded BLAS mostly waits for them.
+    with threadpool_limits(1, 'blas'):
+        for i in tqdm(range(n_w), desc=desc, unit='window', disable=not verbose,
+                      leave=False):
+            clf = fit_svc(F[i, train], labels[train])
+            pred = svc_predict(clf, X_all, x_sq).reshape(n_w, -1)
+            acc[i] = (pred == targets).mean(axis=1)
+            if offdiag == 'all':
+                acc[i, i] = (pred[i, test] == labels[test]).mean()
+    return acc
+
+
+def _plot_matrix(acc, times, step_s, n_classes, title, path, epochs_s=None):
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    # Each cell spans one stride; its left/bottom edge is the window start.
+    extent = (times[0], times[-1] + step_s, times[0], times[-1] + step_s)
+    im = ax.imshow(acc, origin='lower', extent=extent, cmap='rainbow', aspect='equal',
+                   vmin=1.0 / n_classes, vmax=1.0, interpolation='nearest')
+    for t in (epochs_s or []):
+        ax.axvline(t, color='k', lw=0.6, ls='--')
+        ax.axhline(t, color='k', lw=0.6, ls='--')
+    ax.set_xlabel('test window start (s)')
+    ax.set_ylabel('training window start (s)')
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label='decoding accuracy (chance = 1/{})'.format(n_classes))
+    return common.save_figure(fig, path)
+
+
+def _epoch_edges_s(epochs, dt):
+    """Sorted inner epoch boundaries (s) of an epochs dict {name: (start, end)} (steps)."""
+    edges = {v for se in epochs.values() for v in se if v is not None and v > 0}
+    return sorted(e * dt / 1000. for e in edges)
+
+
+# ----------------------------------------------------------------------------------------
+# RNN units
+# ----------------------------------------------------------------------------------------
+def Decoder_analysis(hp, log, model_dir, trial_num, rule='odr', task_mode='test',
+                     window_size=2, stride=1, test_num=2, offdiag='all', plot=True,
+                     verbose=True):
+    """Cross-temporal decoding of the cue location from the units of one checkpoint.
+
+    H (T, 128, n_rnn) of 'test' trials (16 per location) comes from activity.Get_H
+    (cached in <trial_num>/H_<rule>.pkl), the cue locations from task_info (in_loc).
+    Features: mean H over windows of window_size steps moved by stride steps, unscaled.
+    SVC per window trained on all but the first test_num trials of each location;
+    diagonal scored on those held-out trials, off-diagonal on all trials of the other
+    window (offdiag='all', the original's choice; as most of those trials trained the
+    classifier, cells next to the diagonal, whose windows overlap, score high even where
+    the diagonal is at chance — offdiag='held_out' scores them on the held-out trials
+    only). Heatmap (time in s, colour range 1/n_locations … 1) into
+    figure/figure_<model>/<rule>/<rule>_<trial>_w<ms>ms_s<ms>ms.
+
+    Returns {'accuracy': (n_windows, n_windows) row = train window, column = test window,
+    'times': (n_windows,) window starts in s, 'window_ms', 'stride_ms', 'figures'}.
+    """
+    common.check_rule(hp, rule)
+    if task_mode != 'test':
+        raise ValueError("task_mode must be 'test' (the activity of 'test' trials in "
+                         "H_<rule>.pkl); got {!r}".format(task_mode))
+    H = activity.Get_H(hp, log, model_dir, trial_num, rule)
+    try:
+        task_info = common.load_task_info(model_dir)
+    except FileNotFoundError:
+        task_info = {}
+    if rule not in task_info:
+        task_info = activity.gen_task_info(hp, log, model_dir, rules=[rule])
+    labels = np.asarray(task_info[rule]['in_loc'])
+    F, starts = window_features(H, window_size, stride)
+    acc = cross_temporal_accuracy(F, labels, test_num=test_num, offdiag=offdiag,
+                                  verbose=verbose, desc='decoder {}'.format(trial_num))
+    dt = hp['dt']
+    res = {'accuracy': acc, 'times': starts * dt / 1000., 'window_ms': window_size * dt,
+           'stride_ms': stride * dt, 'figures': []}
+    diag = np.diag(acc)
+    if plot:
+        name = '{}_{}_w{}ms_s{}ms'.format(rule, trial_num, window_size * dt, stride * dt)
+        if offdiag != 'all':
+            name += '_' + offdiag
+        try:
+            perf = '{:.2f}'.format(common.perf_at(log, rule, trial_num))
+        except KeyError:
+            perf = 'n/a'
+        title = '{} checkpoint {} (perf {}), window {} ms, stride {} ms'.format(
+            rule, trial_num, perf, window_size * dt, stride * dt)
+        res['figures'] = _plot_matrix(acc, res['times'], stride * dt / 1000.,
+                                      len(np.unique(labels)), title,
+                                      common.figure_path(model_dir, rule, name),
+                                      _epoch_edges_s(task_info[rule]['epoch_info'], dt))
+    if verbose:
+        print('Decoder_analysis {} {}: {} windows, diagonal accuracy mean {:.2f} '
+              '(max {:.2f}), chance {:.3f}'.format(rule, trial_num, len(starts), diag.mean(),
+                                                   diag.max(), 1 / len(np.unique(labels))))
+    return res
+
+
+# ----------------------------------------------------------------------------------------
+# Monkey units
+# ----------------------------------------------------------------------------------------
+def realneuron_Decoder_analysis(path, n_loc=monkey.N_LOC, n_trials=monkey.N_TRIALS,
+                                n_bins=monkey.N_BINS, dt=monkey.BIN_MS, window_size=2,
+                                stride=1, test_num=4, plot=True, verbose=True):
+    """Cross-temporal decoding of the cue location from a monkey recording (trial format,
+    see analysis.monkey).
+
+    As Decoder_analysis, except that each window's features are standardised over trials
+    (StandardScaler refit per window) and off-diagonal cells are scored on the other
+    window's held-out trials (the first test_num trials of each location).
+    Figure: figure/figure_real_neuron/decoder/realneuron_<file>_w<ms>ms_s<ms>ms.
+
+    Returns {'accuracy': (n_windows, n_windows), 'times': (n_windows,) s, 'window_ms',
+    'stride_ms', 'figures'}.
+    """
+    data = monkey.read_recording(path, n_loc=n_loc, n_trials=n_trials, n_bins=n_bins)
+    # (loc, trial, bin, unit) → time-major (bin, loc·trial, unit), trials grouped by loc.
+    H = data.transpose(2, 0, 1, 3).reshape(n_bins, n_loc * n_trials, -1)
+    labels = np.repeat(np.arange(1, n_loc + 1), n_trials)
+    F, starts = window_features(H, window_size, stride)
+    F = standardize_windows(F)
+    acc = cross_temporal_accuracy(F, labels, test_num=test_num, offdiag='held_out',
+                                  verbose=verbose, desc='decoder ' + monkey.sample_name(path))
+    res = {'accuracy': acc, 'times': starts * dt / 1000., 'window_ms': window_size * dt,
+           'stride_ms': stride * dt, 'figures': []}
+    if plot:
+        name = 'realneuron_{}_w{}ms_s{}ms'.format(monkey.sample_name(path),
+                                                  window_size * dt, stride * dt)
+        title = '{}: {} units, window {} ms, stride {} ms'.format(
+            monkey.sample_name(path), data.shape[-1], window_size * dt, stride * dt)
+        res['figures'] = _plot_matrix(acc, res['times'], stride * dt / 1000., n_loc, title,
+                                      monkey.figure_path('decoder', name))
+    if verbose:
+        print('realneuron_Decoder_analysis {}: {} windows, diagonal accuracy mean {:.2f}, '
+              'chance {:.3f}'.format(monkey.sample_name(path), len(starts),
+                                     np.diag(acc).mean(), 1 / n_loc))
+    return res

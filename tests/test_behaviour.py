@@ -1,0 +1,106 @@
+"""analysis.behaviour: ODRD distractor analysis and saccade-error distributions."""
+
+import os
+
+import numpy as np
+import pytest
+
+import task
+import tools
+from analysis import behaviour
+from analysis.activity import CheckpointRunner
+from network import get_perf
+
+
+def _load(model_dir, seed=None):
+    hp, log = tools.load_hp(model_dir), tools.load_log(model_dir)
+    if seed is not None:
+        hp['rng'] = np.random.RandomState(seed)
+    return hp, log
+
+
+def test_distractor_table_stages_and_figures(model_copy, figure_root):
+    hp, log = _load(model_copy)
+    res = behaviour.odrd_distractor_analysis(hp, log, model_copy, [0, 640, 1280],
+                                             batch_size=8, verbose=False)
+    perf = res['perf']
+    assert perf.shape == (3, 5)
+    assert perf.index.tolist() == [0, 640, 1280]
+    assert perf.columns.tolist() == [0, 1, 2, 3, 4]
+    assert np.all((perf.values >= 0) & (perf.values <= 1))
+    # the fixture's performance ramp puts one checkpoint in each stage
+    assert res['stage'].tolist() == ['early', 'mid', 'mature']
+    assert res['stage_mean'].index.tolist() == ['early', 'mid', 'mature']
+    np.testing.assert_allclose(res['stage_mean'].values, perf.values)
+    assert res['stage_sem'].isna().all().all()          # one checkpoint per stage
+    np.testing.assert_allclose(res['distance_deg'], [0, 45, 90, 135, 180])
+    assert res['pair_perf'].shape == (3, 8, 8)
+    # trials per distance: 8 pairs at 0 and 180 deg, 16 otherwise, × 8 trials
+    assert [res['errors']['mid'][d].size for d in range(5)] == [64, 128, 128, 128, 64]
+    assert all(np.all((e >= 0) & (e <= 180)) for e in res['errors']['mature'].values())
+    names = sorted(os.path.basename(f) for f in res['figures'])
+    assert len(names) == 12 and 'odrd_distractor_analysis_by_growth.png' in names
+    assert 'saccade_distribut_analysis_by_growth_dis_4.pdf' in names
+    assert all(os.path.isfile(f) and os.sep + 'distractor' + os.sep in f
+               for f in res['figures'])
+
+
+def test_distractor_means_match_a_plain_loop(model_copy, figure_root):
+    """One forward pass of the 64 concatenated batches == 64 separate passes (recurrent
+    noise off so that both see the same input; input noise drawn in the same order)."""
+    hp, log = _load(model_copy, seed=7)
+    res = behaviour.odrd_distractor_analysis(hp, log, model_copy, [1280], batch_size=4,
+                                             chunk_size=96, sigma_rec=0, plot=False,
+                                             verbose=False)
+    hp['rng'] = np.random.RandomState(7)
+    n = hp['n_eachring']
+    by_dist = {d: [] for d in range(n // 2 + 1)}
+    with CheckpointRunner(model_copy, hp, sigma_rec=0) as runner:
+        runner.restore(1280)
+        for a in range(n):
+            for b in range(n):
+                trial = task.generate_trials('odrd', hp, 'test-a-b', a=a, b=b, batch_size=4)
+                (y_hat,) = runner.run(trial, ['y_hat'])
+                by_dist[min(abs(a - b), n - abs(a - b))].append(
+                    get_perf(y_hat, trial.y_loc).mean())
+    expected = [np.mean(by_dist[d]) for d in range(n // 2 + 1)]
+    np.testing.assert_allclose(res['perf'].loc[1280].values, expected, atol=1e-12)
+
+
+def test_distractor_analysis_takes_a_stage_dict(model_copy, figure_root):
+    hp, log = _load(model_copy)
+    stages = {'odrd': {'early': [128], 'mid': [], 'mature': [1152, 1280]}}
+    res = behaviour.odrd_distractor_analysis(hp, log, model_copy, stages, batch_size=2,
+                                             plot=False, verbose=False)
+    assert res['stage'].to_dict() == {128: 'early', 1152: 'mature', 1280: 'mature'}
+    assert res['stage_mean'].index.tolist() == ['early', 'mature']
+    assert res['stage_sem'].loc['mature'].notna().all()
+
+
+def test_saccade_distribution_smoke(model_copy, figure_root):
+    hp, log = _load(model_copy)
+    res = behaviour.saccade_distribut_analysis(hp, log, model_copy, 'overlap', [0, 1280],
+                                               n_batches=2, verbose=False)
+    assert res['errors']['early'].shape == (256,)
+    assert res['errors']['mature'].shape == (256,)
+    assert res['errors']['mid'].size == 0
+    assert np.all((res['errors']['early'] >= 0) & (res['errors']['early'] <= 180))
+    table = res['per_checkpoint']
+    assert table.index.tolist() == [0, 1280]
+    assert table['stage'].tolist() == ['early', 'mature']
+    assert table['perf'].between(0, 1).all()
+    assert any(f.endswith(os.path.join('overlap', 'saccade_distribut_analysis_by_growth.png'))
+               for f in res['figures'])
+    with pytest.raises(ValueError, match='not trained on rule'):
+        behaviour.saccade_distribut_analysis(hp, log, model_copy, 'match_or_non', [0])
+
+
+def test_saccade_error_degrees():
+    y_hat = np.full((3, 9), 0.05)
+    y_hat[:, 1 + 2] = 0.9             # ring output peaks at 90 deg
+    y_hat[0, 0] = 0.9                 # trial 0 keeps fixating
+    err, fix = behaviour.saccade_error_deg(y_hat, np.array([np.pi / 2, 0., 3 * np.pi / 2]))
+    np.testing.assert_allclose(err, [0, 90, 180], atol=1e-9)
+    assert fix.tolist() == [True, False, False]
+    assert behaviour.circular_steps(np.array([0, 1, 7]), np.array([7, 5, 0]), 8).tolist() \
+        == [1, 4, 1]
