@@ -125,6 +125,17 @@ def _as_list(rules):
     return [rules] if isinstance(rules, str) else list(rules)
 
 
+def task_info_for(hp, log, model_dir, rules):
+    """task_info dict holding every rule of ``rules`` (task_info.pkl extended if needed)."""
+    rules = _as_list(rules)
+    path = common.task_info_path(model_dir)
+    task_info = tools.load_pickle(path) if os.path.isfile(path) else {}
+    missing = [r for r in rules if r not in task_info]
+    if missing:
+        task_info = gen_task_info(hp, log, model_dir, missing)
+    return task_info
+
+
 def compute_H(hp, log, model_dir, rules=None, trial_list=None, recompute=False,
               save_H_pickle=True, verbose=True):
     """Hidden activity of every (checkpoint, rule) → <trial>/H_<rule>.pkl.
@@ -175,3 +186,12 @@ def Get_H(hp, log, model_dir, trial_num, rule, save_H=True):
     res = compute_H(hp, log, model_dir, rules=[rule], trial_list=[trial_num],
                     save_H_pickle=False, verbose=False)
     return res[int(trial_num)][rule]
+
+
+def H_and_locations(hp, log, model_dir, trial_num, rule):
+    """(H (T, 128, n_rnn), in_loc (128,) cue location index per test trial) of one
+    checkpoint and rule; H and task_info are computed if missing."""
+    common.check_rule(hp, rule)
+    H = Get_H(hp, log, model_dir, trial_num, rule)
+    in_loc = np.asarray(task_info_for(hp, log, model_dir, [rule])[rule]['in_loc'])
+    return H, in_loc

@@ -216,14 +216,7 @@ def Decoder_analysis(hp, log, model_dir, trial_num, rule='odr', task_mode='test'
     if task_mode != 'test':
         raise ValueError("task_mode must be 'test' (the activity of 'test' trials in "
                          "H_<rule>.pkl); got {!r}".format(task_mode))
-    H = activity.Get_H(hp, log, model_dir, trial_num, rule)
-    try:
-        task_info = common.load_task_info(model_dir)
-    except FileNotFoundError:
-        task_info = {}
-    if rule not in task_info:
-        task_info = activity.gen_task_info(hp, log, model_dir, rules=[rule])
-    labels = np.asarray(task_info[rule]['in_loc'])
+    H, labels = activity.H_and_locations(hp, log, model_dir, trial_num, rule)
     F, starts = window_features(H, window_size, stride)
     acc = cross_temporal_accuracy(F, labels, test_num=test_num, offdiag=offdiag,
                                   verbose=verbose, desc='decoder {}'.format(trial_num))
@@ -244,7 +237,8 @@ def Decoder_analysis(hp, log, model_dir, trial_num, rule='odr', task_mode='test'
         res['figures'] = _plot_matrix(acc, res['times'], stride * dt / 1000.,
                                       len(np.unique(labels)), title,
                                       common.figure_path(model_dir, rule, name),
-                                      _epoch_edges_s(task_info[rule]['epoch_info'], dt))
+                                      _epoch_edges_s(activity.task_info_for(
+                                          hp, log, model_dir, [rule])[rule]['epoch_info'], dt))
     if verbose:
         print('Decoder_analysis {} {}: {} windows, diagonal accuracy mean {:.2f} '
               '(max {:.2f}), chance {:.3f}'.format(rule, trial_num, len(starts), diag.mean(),

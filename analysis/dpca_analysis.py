@@ -202,14 +202,7 @@ def neuron_dPCA(hp, log, model_dir, trial_num, rule='odr', task_mode='test',
     if task_mode != 'test':
         raise ValueError("task_mode must be 'test' (the activity of 'test' trials in "
                          "H_<rule>.pkl); got {!r}".format(task_mode))
-    H = activity.Get_H(hp, log, model_dir, trial_num, rule)
-    try:
-        task_info = common.load_task_info(model_dir)
-    except FileNotFoundError:
-        task_info = {}
-    if rule not in task_info:
-        task_info = activity.gen_task_info(hp, log, model_dir, rules=[rule])
-    in_loc = np.asarray(task_info[rule]['in_loc'])
+    H, in_loc = activity.H_and_locations(hp, log, model_dir, trial_num, rule)
     locs = sorted(set(in_loc.tolist())) if appoint_locs is None else list(appoint_locs)
     trialR = trial_tensor(H, in_loc, locs)
     res = fit_dpca(trialR, n_components=n_components, seed=seed)

@@ -298,13 +298,8 @@ def _load_log(model_dir):
 
 def _task_info_for(hp, model_dir, rules, log):
     """task_info holding every rule in ``rules`` (written by gen_task_info if missing)."""
-    path = common.task_info_path(model_dir)
-    task_info = tools.load_pickle(path) if os.path.isfile(path) else {}
-    missing = [r for r in rules if r not in task_info]
-    if missing:
-        from analysis import activity  # TensorFlow is only needed to make trials here
-        task_info = activity.gen_task_info(hp, log, model_dir, missing)
-    return task_info
+    from analysis import activity  # TensorFlow is only needed to make trials here
+    return activity.task_info_for(hp, log, model_dir, rules)
 
 
 def generate_neuron_info(hp, model_dir, epochs, trial_list, rules, norm=True,

@@ -43,12 +43,8 @@ def rule_task_info(hp, log, model_dir, rule):
     Raises ValueError naming the model's rules for an unknown rule.
     """
     common.check_rule(hp, rule)
-    path = common.task_info_path(model_dir)
-    task_info = tools.load_pickle(path) if os.path.isfile(path) else {}
-    if rule not in task_info:
-        from analysis.activity import gen_task_info
-        task_info = gen_task_info(hp, log, model_dir, [rule])
-    return task_info[rule]
+    from analysis.activity import task_info_for
+    return task_info_for(hp, log, model_dir, [rule])[rule]
 
 
 def analysis_steps(hp, info, rule, epoch):

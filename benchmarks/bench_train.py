@@ -71,9 +71,8 @@ class BaselineModel(object):
         for rule in hp['rules']:
             for _ in range(16):
                 trial = task.generate_trials(rule, hp, 'random', batch_size=32)
-                y_hat = sess.run(self.y_hat, {self.x: trial.x})
-                sess.run([self.cost_lsq, self.cost_reg],
-                         {self.x: trial.x, self.y: trial.y, self.c_mask: trial.c_mask})
+                feed = {self.x: trial.x, self.y: trial.y, self.c_mask: trial.c_mask}
+                _, _, y_hat = sess.run([self.cost_lsq, self.cost_reg, self.y_hat], feed)
                 get_perf(y_hat, trial.y_loc)
 
     def save(self, sess, folder):
