@@ -189,6 +189,11 @@ def odrd_distractor_analysis(hp, log, model_dir, trial_list, batch_size=128,
            'errors': errors, 'fixating': fixating, 'figures': []}
     if plot:
         res['figures'] = _plot_distractor(hp, log, model_dir, res)
+        # The numbers behind the curves, for statistics elsewhere.
+        path = common.figure_path(model_dir, 'odrd', 'distractor', 'odrd_distractor_perf')
+        perf_df.assign(stage=stage_s.values).to_csv(path + '.csv')
+        mean.to_csv(path + '_stage_mean.csv')
+        res['csv'] = [path + '.csv', path + '_stage_mean.csv']
     if verbose:
         print('odrd_distractor_analysis: {} checkpoint(s) × {} cue/distractor pairs × {} '
               'trials; {}'.format(len(trials), n * n, batch_size, '; '.join(
@@ -279,8 +284,10 @@ def saccade_distribut_analysis(hp, log, model_dir, rule, trial_list, n_batches=8
             _hist(ax, errors[s], fixating[s], common.STAGE_COLORS[s], s)
         axes[0].set_ylabel('trials')
         fig.suptitle('{}: saccade error from the target, by stage'.format(rule))
-        res['figures'] = common.save_figure(fig, common.figure_path(
-            model_dir, rule, 'saccade_distribut_analysis_by_growth'))
+        path = common.figure_path(model_dir, rule, 'saccade_distribut_analysis_by_growth')
+        res['figures'] = common.save_figure(fig, path)
+        table.to_csv(path + '.csv')
+        res['csv'] = path + '.csv'
     if verbose:
         print('saccade_distribut_analysis {}: {} checkpoint(s) × {} trials; median error '
               '{}'.format(rule, len(trials), n_batches * task.TEST_TRIALS_PER_LOC

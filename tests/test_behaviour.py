@@ -3,6 +3,7 @@
 import os
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import task
@@ -43,6 +44,9 @@ def test_distractor_table_stages_and_figures(model_copy, figure_root):
     assert 'saccade_distribut_analysis_by_growth_dis_4.pdf' in names
     assert all(os.path.isfile(f) and os.sep + 'distractor' + os.sep in f
                for f in res['figures'])
+    saved = pd.read_csv(res['csv'][0], index_col='trial')
+    assert saved['stage'].tolist() == ['early', 'mid', 'mature']
+    np.testing.assert_allclose(saved[['0', '1', '2', '3', '4']].values, perf.values)
 
 
 def test_distractor_means_match_a_plain_loop(model_copy, figure_root):
@@ -91,6 +95,8 @@ def test_saccade_distribution_smoke(model_copy, figure_root):
     assert table['perf'].between(0, 1).all()
     assert any(f.endswith(os.path.join('overlap', 'saccade_distribut_analysis_by_growth.png'))
                for f in res['figures'])
+    saved = pd.read_csv(res['csv'], index_col='trial')
+    assert saved['stage'].tolist() == ['early', 'mature']
     with pytest.raises(ValueError, match='not trained on rule'):
         behaviour.saccade_distribut_analysis(hp, log, model_copy, 'match_or_non', [0])
 
