@@ -1,0 +1,17 @@
+"""The paper's analyses, one module per figure family.
+
+    common        trial lists and stages, figure paths, loading pickles (shared helpers)
+    activity      task info, hidden activity H (one graph per model), CheckpointRunner
+    basic         print_basic_info: performance over training, stage selection (Fig S7)
+    neuron_info   generate_neuron_info: responsive / selective / exc / inh / mixed units
+    psth          PSTHs by stage (Fig 4E–G), epoch-mean growth (Fig S2B), example units
+                  (Fig 3B), stage ANOVA and t-test heatmaps
+    tuning        tunning_analysis: tuning curves and Gaussian fits (Fig S3B)
+    seldir        seldir_analysis: preferred locations across rules / epochs
+    pca           neuron_PCA
+    behaviour     odrd_distractor_analysis, saccade_distribut_analysis
+    decoding      Decoder_analysis (Fig S5E), realneuron_Decoder_analysis
+    dpca_analysis neuron_dPCA (Fig 5E), real_neuron_dPCA
+    monkey        readers of the monkey-recording text formats, a synthetic generator,
+                  real_neuron_PCA
+"""

@@ -2,6 +2,7 @@
 
     python benchmarks/bench_analysis.py [--model-dir data/demo] [--trial 6400] [--rule odr]
                                         [--epoch stim1] [--loop-units 64] [--repeats 10]
+                                        [--main-analysis data/6tasks]
 
 Row 'neuron_info': the classification behind generate_neuron_info (paired t-tests fix1 vs
 stim1 per unit and location, one-way ANOVA across locations, active / selective / exc /
@@ -181,8 +182,43 @@ def bench_neuron_info(args):
     return rows
 
 
+def bench_population(args):
+    """Distractor analysis and decoder per checkpoint, monkey decoder, dPCA fit
+    (benchmarks/bench_population.py)."""
+    import bench_population
+    rows, _, trials = bench_population.population_rows(args.model_dir, n_checkpoints=2,
+                                                       window=10, dpca=True)
+    return [Row(name, b, s, 'checkpoints {}'.format(trials) if '/ checkpoint' in name
+                else '') for name, b, s in rows]
+
+
+def bench_main_analysis(args):
+    """Wall time of the default `python Main_analysis.py` on a copy of a trained model
+    without its H / neuron_info pickles (so everything is computed), figures into a
+    scratch folder."""
+    if not args.main_analysis:
+        return []
+    import shutil
+    import subprocess
+    import sys
+    src = os.path.abspath(args.main_analysis)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with tempfile.TemporaryDirectory() as tmp:
+        dst = os.path.join(tmp, os.path.basename(src))
+        shutil.copytree(src, dst, ignore=shutil.ignore_patterns('H_*.pkl', 'neuron_info_*',
+                                                                'task_info.pkl'))
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, os.path.join(repo, 'Main_analysis.py'),
+                        '--model-dir', dst], cwd=tmp, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall = time.perf_counter() - t0
+    n = len(tools.load_log(src)['trials'])
+    return [Row('Main_analysis.py default run ({} checkpoints)'.format(n), None, wall,
+                'from scratch: H, neuron_info and every figure')]
+
+
 # Further analyses add a function here (args → [Row, ...]).
-BENCHMARKS = [bench_neuron_info]
+BENCHMARKS = [bench_neuron_info, bench_population, bench_main_analysis]
 
 
 def print_table(rows):
@@ -193,7 +229,7 @@ def print_table(rows):
             base, ratio = '{:>12s}'.format('—'), '{:>8s}'.format('—')
         else:
             base = '{:12.3f}'.format(r.baseline_s)
-            ratio = '{:7.0f}x'.format(r.baseline_s / r.suite_s)
+            ratio = '{:7.1f}x'.format(r.baseline_s / r.suite_s)
         print('{:<55s} {} {:10.4f} {}  {}'.format(r.name, base, r.suite_s, ratio, r.note))
 
 
@@ -207,6 +243,9 @@ def main(argv=None):
     parser.add_argument('--loop-units', type=int, default=64,
                         help='units timed in the per-unit baseline (then extrapolated)')
     parser.add_argument('--repeats', type=int, default=10)
+    parser.add_argument('--main-analysis', metavar='MODEL_DIR', default=None,
+                        help='also time the default Main_analysis.py run on (a copy of) '
+                             'this trained model, e.g. data/6tasks (minutes)')
     args = parser.parse_args(argv)
     rows = []
     for bench in BENCHMARKS:

@@ -79,16 +79,11 @@ def _timed(fn):
     return time.perf_counter() - t0, out
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--model', default='data/demo')
-    parser.add_argument('--checkpoints', type=int, default=2)
-    parser.add_argument('--window', type=int, default=10)
-    parser.add_argument('--no-dpca', action='store_true')
-    args = parser.parse_args(argv)
-    model_dir = args.model
+def population_rows(model_dir, n_checkpoints=2, window=10, dpca=True):
+    """[(name, baseline s, suite s)] of the distractor analysis and decoder per checkpoint
+    of model_dir, the monkey decoder and the dPCA fit (synthetic recording)."""
     hp, log = tools.load_hp(model_dir), tools.load_log(model_dir)
-    trials = _checkpoints(model_dir, args.checkpoints)
+    trials = _checkpoints(model_dir, n_checkpoints)
     rows = []
 
     # --- ODRD distractor analysis -----------------------------------------------------
@@ -103,7 +98,7 @@ def main(argv=None):
     t = trials[-1]
     H = activity.Get_H(hp, log, model_dir, t, 'odr')
     labels = np.asarray(common.load_task_info(model_dir)['odr']['in_loc'])
-    F, _ = decoding.window_features(H, args.window, 1)
+    F, _ = decoding.window_features(H, window, 1)
     base, acc_b = _timed(lambda: decoder_baseline(F, labels, 2))
     suite, acc_s = _timed(lambda: decoding.cross_temporal_accuracy(F, labels, 2))
     assert np.allclose(acc_b, acc_s), 'decoder results differ'
@@ -122,7 +117,7 @@ def main(argv=None):
         assert np.allclose(acc_b, acc_s), 'monkey decoder results differ'
         rows.append(('monkey decoder ({} windows)'.format(Fm.shape[0]), base, suite))
 
-        if not args.no_dpca:
+        if dpca:
             import contextlib
             import io
             from dPCA import dPCA
@@ -139,9 +134,20 @@ def main(argv=None):
             base, _ = _timed(plain)
             suite, _ = _timed(lambda: dpca_analysis.fit_dpca(trialR))
             rows.append(('dPCA fit, 40 units, regularizer auto', base, suite))
+    return rows, hp, trials
 
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--model', default='data/demo')
+    parser.add_argument('--checkpoints', type=int, default=2)
+    parser.add_argument('--window', type=int, default=10)
+    parser.add_argument('--no-dpca', action='store_true')
+    args = parser.parse_args(argv)
+    rows, hp, trials = population_rows(args.model, args.checkpoints, args.window,
+                                       dpca=not args.no_dpca)
     print('\nmodel {} (n_rnn {}), checkpoints {}, {} cores'.format(
-        model_dir, hp['n_rnn'], trials, os.cpu_count()))
+        args.model, hp['n_rnn'], trials, os.cpu_count()))
     print('{:<42s} {:>12s} {:>12s} {:>8s}'.format('', 'baseline s', 'suite s', 'ratio'))
     for name, b, s in rows:
         print('{:<42s} {:>12.2f} {:>12.2f} {:>7.2f}x'.format(name, b, s, b / s))
