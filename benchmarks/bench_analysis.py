@@ -188,7 +188,7 @@ def bench_population(args):
     import bench_population
     rows, _, trials = bench_population.population_rows(args.model_dir, n_checkpoints=2,
                                                        window=10, dpca=True)
-    return [Row(name, b, s, 'checkpoints {}'.format(trials) if '/ checkpoint' in name
+    return [Row(name, b, s, 'checkpoints {}'.format(trials) if name.startswith('distractor')
                 else '') for name, b, s in rows]
 
 
