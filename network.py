@@ -22,6 +22,7 @@ import tensorflow.compat.v1 as tf
 
 import tools
 
+tf.logging.set_verbosity(tf.logging.ERROR)  # no deprecation notices for users
 tf.disable_v2_behavior()
 
 ACTIVATIONS = ('softplus', 'relu', 'tanh', 'power', 'retanh', 'elu')
