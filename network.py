@@ -151,14 +151,17 @@ def leaky_recurrence(drive, w_rec, alpha, activation, with_gradient=True):
             # g_t = ∂L/∂h_t = dh_t + (1 − alpha)·g_{t+1} + δ_{t+1}·w_recᵀ,
             # δ_t = ∂L/∂z_t = alpha·f'(z_t)·g_t; the carry holds the last two terms.
             w_t = tf.transpose(w_rec)
+            # alpha·f'(z) for every step at once: one large element-wise op instead of
+            # several small ones inside the loop.
+            gain = alpha * df(z)
 
             def back(carry, elems):
-                dh_t, z_t = elems
+                dh_t, gain_t = elems
                 g = dh_t + carry[0]
-                delta = alpha * df(z_t) * g
+                delta = gain_t * g
                 return (1 - alpha) * g + tf.matmul(delta, w_t), delta
 
-            _, delta = tf.scan(back, (dh, z), initializer=(h0, h0), reverse=True,
+            _, delta = tf.scan(back, (dh, gain), initializer=(h0, h0), reverse=True,
                                back_prop=False, name='leaky_rnn_backward')
             n = tf.shape(w_rec)[0]
             h_prev = tf.concat([h0[None], h[:-1]], axis=0)
