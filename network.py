@@ -410,7 +410,7 @@ class Model(object):
         """n independent forward passes in the same graph (built once, then cached).
 
         Each slot is a dict of placeholders x, y, c_mask, noise_seed and outputs cost_lsq,
-        cost_reg, y_hat_last (1, B, n_output). Running several slots in one session call
+        cost_reg, h (T, B, n_rnn), y_hat (T, B, n_output), y_hat_last (1, B, n_output). Running several slots in one session call
         lets TensorFlow execute them concurrently (the recurrence itself is sequential).
         """
         hp = self.hp
@@ -425,7 +425,7 @@ class Model(object):
                 cost_lsq, cost_reg = self._costs(h, y_hat_flat, y, c_mask)
             self._eval_slots.append(dict(x=x, y=y, c_mask=c_mask, noise_seed=seed,
                                          cost_lsq=cost_lsq, cost_reg=cost_reg,
-                                         y_hat_last=y_hat[-1:]))
+                                         h=h, y_hat=y_hat, y_hat_last=y_hat[-1:]))
         return self._eval_slots[:n]
 
     # -- training, saving -----------------------------------------------------------------

@@ -66,6 +66,17 @@ class CheckpointRunner(object):
             feed[m.noise_seed] = noise_seed
         return self.sess.run([tensors[f] for f in fetch], feed_dict=feed)
 
+    def run_concurrently(self, trials, noise_seeds, fetch='h'):
+        """One array per Trial ('h' (T, B, n_rnn) or 'y_hat' (T, B, n_output)), all
+        trials run in one session call so that TensorFlow computes them side by side.
+        noise_seeds: one int64 (2,) recurrent-noise seed per trial."""
+        slots = self.model.eval_slots(len(trials))
+        feed = {}
+        for slot, trial, seed in zip(slots, trials, noise_seeds):
+            feed[slot['x']] = trial.x
+            feed[slot['noise_seed']] = seed
+        return self.sess.run([slot[fetch] for slot in slots[:len(trials)]], feed_dict=feed)
+
     def close(self):
         if self.sess is not None:
             self._ctx.__exit__(None, None, None)
@@ -161,9 +172,10 @@ def compute_H(hp, log, model_dir, rules=None, trial_list=None, recompute=False,
     with CheckpointRunner(model_dir, hp) as runner:
         for t, missing in tqdm(todo, desc='compute_H', unit='ckpt', disable=not verbose):
             runner.restore(t)
-            for rule in missing:
-                (h,) = runner.run(store[rule], ['h'],
-                                  noise_seed=analysis_noise_seed(hp, rule_index[rule]))
+            Hs = runner.run_concurrently(
+                [store[r] for r in missing],
+                [analysis_noise_seed(hp, rule_index[r]) for r in missing])
+            for rule, h in zip(missing, Hs):
                 h = h.astype(np.float32)
                 if save_H_pickle:
                     tools.save_pickle(h, common.H_path(model_dir, t, rule))

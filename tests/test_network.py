@@ -302,3 +302,20 @@ def test_hand_written_gradient_equals_automatic(activation):
     np.testing.assert_allclose(h_c, h_p, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(gd_c, gd_p, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(gw_c, gw_p, rtol=1e-4, atol=1e-5)
+
+
+def test_eval_slots_equal_the_main_graph():
+    """The concurrent forward passes give the activity of the main (trainable) graph."""
+    hp = tiny_hp(sigma_rec=0.05)
+    model = Model('unused', hp=hp)
+    x, y, c = random_batch(hp)
+    slots = model.eval_slots(2)
+    seed = np.array([3, 7], dtype=np.int64)
+    with tf.Session() as sess:
+        model.initialize()
+        h_main = sess.run(model.h, {model.x: x, model.noise_seed: seed})
+        h_slots = sess.run([s['h'] for s in slots], {slots[0]['x']: x, slots[1]['x']: x[:5],
+                                                     slots[0]['noise_seed']: seed,
+                                                     slots[1]['noise_seed']: seed})
+    np.testing.assert_allclose(h_slots[0], h_main, rtol=1e-6, atol=1e-6)
+    assert h_slots[1].shape == (5,) + h_main.shape[1:]
