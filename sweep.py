@@ -248,6 +248,13 @@ def _mismatch_message(exp, root, seed, hp_overrides):
             .format(model_dir, '; '.join(diffs)))
 
 
+def _mark_interrupted(results, experiments, root, kwargs):
+    """Give every experiment without a result an 'interrupted' summary."""
+    for exp in experiments:
+        if exp.name not in results:
+            results[exp.name] = _interrupted_summary(exp, root, kwargs)
+
+
 def _interrupted_summary(exp, root, kwargs):
     """Summary of a run stopped from outside, from what its folder holds."""
     try:
@@ -448,9 +455,7 @@ def _run_pool(experiments, root, jobs, kwargs, verbose):
     except KeyboardInterrupt:
         bar.write('Sweep interrupted; finished runs are kept, unfinished ones resume from '
                   'their last checkpoint when the command is run again.')
-        for exp in experiments:
-            if exp.name not in results:
-                results[exp.name] = _interrupted_summary(exp, root, kwargs)
+        _mark_interrupted(results, experiments, root, kwargs)
     finally:
         pool.terminate()
         pool.join()
@@ -503,9 +508,7 @@ def _run_ray(experiments, root, address, cpus, kwargs, verbose):
                 ray.cancel(ref, force=True)
             bar.write('Sweep interrupted; unfinished runs resume from their last checkpoint '
                       'when the command is run again.')
-            for exp in experiments:
-                if exp.name not in results:
-                    results[exp.name] = _interrupted_summary(exp, root, kwargs)
+            _mark_interrupted(results, experiments, root, kwargs)
         finally:
             bar.close()
     finally:
