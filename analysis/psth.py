@@ -18,6 +18,7 @@ neuron_period_activity_analysis / plot_epoch_mean_growth / plot_period_ttest_hea
 """
 
 import os
+import warnings
 
 import numpy as np
 from scipy import stats
@@ -504,23 +505,18 @@ def _polar(ax, theta, radial, pref_angle, color):
 # Period activity across stages
 # ----------------------------------------------------------------------------------------
 def oneway_anova(groups):
-    """Classic one-way ANOVA (same F and p as statsmodels ols + anova_lm typ 2 with one
-    factor, and scipy.stats.f_oneway). groups: list of 1-D arrays.
-    Returns {'F', 'p', 'df_group', 'df_residual'} (NaN when it is undefined)."""
+    """One-way ANOVA across groups (scipy.stats.f_oneway: the F and p of statsmodels
+    ols + anova_lm typ 2 with one factor). groups: list of 1-D arrays; empty ones are
+    left out. Returns {'F', 'p', 'df_group', 'df_residual'} (F, p NaN when undefined)."""
     groups = [np.asarray(g, dtype=float) for g in groups if len(g)]
-    k = len(groups)
-    n_all = sum(len(g) for g in groups)
+    k, n_all = len(groups), sum(len(g) for g in groups)
     out = {'F': float('nan'), 'p': float('nan'), 'df_group': max(k - 1, 0),
            'df_residual': max(n_all - k, 0)}
-    if k < 2 or n_all <= k:
-        return out
-    grand = np.concatenate(groups).mean()
-    ss_between = sum(len(g) * (g.mean() - grand) ** 2 for g in groups)
-    ss_within = sum(((g - g.mean()) ** 2).sum() for g in groups)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        F = (ss_between / (k - 1)) / (ss_within / (n_all - k))
-    out['F'] = float(F)
-    out['p'] = float(stats.f.sf(F, k - 1, n_all - k)) if np.isfinite(F) else float('nan')
+    if k >= 2 and n_all > k:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')   # constant groups: F is 0/0, NaN is the answer
+            res = stats.f_oneway(*groups)
+        out['F'], out['p'] = float(res.statistic), float(res.pvalue)
     return out
 
 
