@@ -120,7 +120,7 @@ def gen_task_info(hp, log, model_dir, rules=None, return_trial_store=False):
     Existing entries of other rules are kept. Returns task_info (and the {rule: Trial}
     store if return_trial_store).
     """
-    rules = hp['rule_trains'] if rules is None else _as_list(rules)
+    rules = hp['rule_trains'] if rules is None else common.as_list(rules, 'rules')
     for rule in rules:
         common.check_rule(hp, rule)
     path = common.task_info_path(model_dir)
@@ -132,13 +132,9 @@ def gen_task_info(hp, log, model_dir, rules=None, return_trial_store=False):
     return (task_info, store) if return_trial_store else task_info
 
 
-def _as_list(rules):
-    return [rules] if isinstance(rules, str) else list(rules)
-
-
 def task_info_for(hp, log, model_dir, rules):
     """task_info dict holding every rule of ``rules`` (task_info.pkl extended if needed)."""
-    rules = _as_list(rules)
+    rules = common.as_list(rules, 'rules')
     path = common.task_info_path(model_dir)
     task_info = tools.load_pickle(path) if os.path.isfile(path) else {}
     missing = [r for r in rules if r not in task_info]
@@ -156,7 +152,7 @@ def compute_H(hp, log, model_dir, rules=None, trial_list=None, recompute=False,
     trial_list: list / range / stage dict (default: every checkpoint in the log).
     Returns {trial: {rule: H}} when save_H_pickle is False, else None.
     """
-    rules = hp['rule_trains'] if rules is None else _as_list(rules)
+    rules = hp['rule_trains'] if rules is None else common.as_list(rules, 'rules')
     trials = common.expand_trial_list(log['trials'] if trial_list is None else trial_list)
     _, store = gen_task_info(hp, log, model_dir, rules, return_trial_store=True)
     rule_index = {r: i for i, r in enumerate(hp['rule_trains'])}

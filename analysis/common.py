@@ -172,6 +172,14 @@ def stage_label(hp, log, trials, rule, stage, n_units=None):
 # ----------------------------------------------------------------------------------------
 # Rules and epochs
 # ----------------------------------------------------------------------------------------
+def as_list(x, what='names'):
+    """[x] for one name (str), else list(x); an empty list is an error naming ``what``."""
+    out = [x] if isinstance(x, str) else list(x)
+    if not out:
+        raise ValueError('No {} given'.format(what))
+    return out
+
+
 def check_rule(hp, rule):
     """Raise ValueError naming the model's rules if ``rule`` is not one of them."""
     rules = hp.get('rule_trains') or hp.get('rules') or []

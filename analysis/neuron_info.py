@@ -282,15 +282,6 @@ def neuron_info_from_H(H, in_loc, epochs_dict, epoch, in_loc_set=None, norm=True
 # ----------------------------------------------------------------------------------------
 # Pickles for a model
 # ----------------------------------------------------------------------------------------
-def _as_list(x, what):
-    if isinstance(x, str):
-        return [x]
-    out = list(x)
-    if not out:
-        raise ValueError('No {} given'.format(what))
-    return out
-
-
 def _load_log(model_dir):
     path = os.path.join(model_dir, tools.LOG_FILE)
     return tools.load_log(model_dir) if os.path.isfile(path) else None
@@ -316,8 +307,8 @@ def generate_neuron_info(hp, model_dir, epochs, trial_list, rules, norm=True,
     Thresholds and the classification: see the module docstring (and neuron_stats).
     Returns None.
     """
-    rules = _as_list(rules, 'rules')
-    epochs = _as_list(epochs, 'epochs')
+    rules = common.as_list(rules, 'rules')
+    epochs = common.as_list(epochs, 'epochs')
     for rule in rules:
         common.check_rule(hp, rule)
     for epoch in epochs:
