@@ -174,6 +174,16 @@ def main(argv=None):
     run(generate_neuron_info, hp, model_dir, ['stim1'], trial_list_antisacc, anti,
         recompute=recompute)
 
+    # One PSTH log per (rule, selective epoch), shared by the PSTH, growth, ANOVA and
+    # t-test blocks below (each would otherwise rebuild it from the pickles).
+    psth_logs = {}
+
+    def psth(rule, epoch, trial_list):
+        if (rule, epoch) not in psth_logs:
+            psth_logs[rule, epoch] = run(gen_PSTH_log, hp, trial_list, model_dir, rule, epoch,
+                                         log=log)
+        return psth_logs[rule, epoch]
+
     # ---------------------------------------------------------------- Fig S3B tuning ----
     run(tunning_analysis, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd)
     run(tunning_analysis, hp, log, model_dir, 'odr', 'delay1', trial_list_odr_odrd)
@@ -186,42 +196,48 @@ def main(argv=None):
     run(tunning_analysis, hp, log, model_dir, 'gap500', 'stim1', trial_list_antisacc)
 
     # ---------------------------------------------------------------- Fig 4E–G PSTH -----
-    run(plot_PSTH, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd, plot_oppo_dir=False)
-    run(plot_PSTH, hp, log, model_dir, 'odr', 'delay1', trial_list_odr_odrd, plot_oppo_dir=False)
-    run(plot_PSTH, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd, plot_oppo_dir=True)
-    run(plot_PSTH, hp, log, model_dir, 'odrd', 'delay1', trial_list_odr_odrd, plot_oppo_dir=True)
-    run(plot_PSTH, hp, log, model_dir, 'odrd', 'delay2', trial_list_odr_odrd, plot_oppo_dir=True)
-    run(plot_PSTH, hp, log, model_dir, 'overlap', 'stim1', trial_list_antisacc)
-    run(plot_PSTH, hp, log, model_dir, 'zero_gap', 'stim1', trial_list_antisacc)
-    run(plot_PSTH, hp, log, model_dir, 'gap', 'stim1', trial_list_antisacc)
-    run(plot_PSTH, hp, log, model_dir, 'gap500', 'stim1', trial_list_antisacc)
+    run(plot_PSTH, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd, plot_oppo_dir=False,
+        PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
+    run(plot_PSTH, hp, log, model_dir, 'odr', 'delay1', trial_list_odr_odrd, plot_oppo_dir=False,
+        PSTH_log=psth('odr', 'delay1', trial_list_odr_odrd))
+    run(plot_PSTH, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd, plot_oppo_dir=True,
+        PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
+    run(plot_PSTH, hp, log, model_dir, 'odrd', 'delay1', trial_list_odr_odrd, plot_oppo_dir=True,
+        PSTH_log=psth('odrd', 'delay1', trial_list_odr_odrd))
+    run(plot_PSTH, hp, log, model_dir, 'odrd', 'delay2', trial_list_odr_odrd, plot_oppo_dir=True,
+        PSTH_log=psth('odrd', 'delay2', trial_list_odr_odrd))
+    run(plot_PSTH, hp, log, model_dir, 'overlap', 'stim1', trial_list_antisacc,
+        PSTH_log=psth('overlap', 'stim1', trial_list_antisacc))
+    run(plot_PSTH, hp, log, model_dir, 'zero_gap', 'stim1', trial_list_antisacc,
+        PSTH_log=psth('zero_gap', 'stim1', trial_list_antisacc))
+    run(plot_PSTH, hp, log, model_dir, 'gap', 'stim1', trial_list_antisacc,
+        PSTH_log=psth('gap', 'stim1', trial_list_antisacc))
+    run(plot_PSTH, hp, log, model_dir, 'gap500', 'stim1', trial_list_antisacc,
+        PSTH_log=psth('gap500', 'stim1', trial_list_antisacc))
 
     # ---------------------------------------------------------------- Fig S2B growth ----
-    # One PSTH log per (rule, selective epoch) serves several analysed epochs.
-    PSTH_log = run(gen_PSTH_log, hp, trial_list_odr_odrd, model_dir, 'odr', 'stim1', log=log)
     run(plot_epoch_mean_growth, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd,
-        'stim1', PSTH_log=PSTH_log)
+        'stim1', PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
     run(plot_epoch_mean_growth, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd,
-        'delay1', PSTH_log=PSTH_log)
+        'delay1', PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
     run(plot_epoch_mean_growth, hp, log, model_dir, 'odr', 'delay1', trial_list_odr_odrd,
-        'delay1')
-    PSTH_log = run(gen_PSTH_log, hp, trial_list_odr_odrd, model_dir, 'odrd', 'stim1', log=log)
+        'delay1', PSTH_log=psth('odr', 'delay1', trial_list_odr_odrd))
     run(plot_epoch_mean_growth, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd,
-        'stim1', PSTH_log=PSTH_log)
+        'stim1', PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
     run(plot_epoch_mean_growth, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd,
-        'delay2', PSTH_log=PSTH_log)
+        'delay2', PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
     run(plot_epoch_mean_growth, hp, log, model_dir, 'odrd', 'delay1', trial_list_odr_odrd,
-        'delay1')
+        'delay1', PSTH_log=psth('odrd', 'delay1', trial_list_odr_odrd))
     run(plot_epoch_mean_growth, hp, log, model_dir, 'odrd', 'delay2', trial_list_odr_odrd,
-        'delay2')
+        'delay2', PSTH_log=psth('odrd', 'delay2', trial_list_odr_odrd))
     run(plot_epoch_mean_growth, hp, log, model_dir, 'overlap', 'stim1', trial_list_antisacc,
-        'stim1')
+        'stim1', PSTH_log=psth('overlap', 'stim1', trial_list_antisacc))
     run(plot_epoch_mean_growth, hp, log, model_dir, 'zero_gap', 'stim1', trial_list_antisacc,
-        'stim1')
+        'stim1', PSTH_log=psth('zero_gap', 'stim1', trial_list_antisacc))
     run(plot_epoch_mean_growth, hp, log, model_dir, 'gap', 'stim1', trial_list_antisacc,
-        'stim1')
+        'stim1', PSTH_log=psth('gap', 'stim1', trial_list_antisacc))
     run(plot_epoch_mean_growth, hp, log, model_dir, 'gap500', 'stim1', trial_list_antisacc,
-        'stim1')
+        'stim1', PSTH_log=psth('gap500', 'stim1', trial_list_antisacc))
     # Over every checkpoint of the training run (computes H for all of them):
     # PSTH_log = run(gen_PSTH_log, hp, trial_list_all, model_dir, 'odr', 'stim1', log=log)
     # run(plot_epoch_mean_growth, hp, log, model_dir, 'odr', 'stim1', trial_list_all,
@@ -230,46 +246,50 @@ def main(argv=None):
     # ---------------------------------------------------------------- stage ANOVA -------
     # Analysed period: an epoch name or (start, end) in ms (cue onset → +250 ms below).
     run(neuron_period_activity_analysis, hp, log, model_dir, 'odr', 'stim1',
-        trial_list_odr_odrd, 'stim1')
+        trial_list_odr_odrd, 'stim1', PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
     run(neuron_period_activity_analysis, hp, log, model_dir, 'odr', 'delay1',
-        trial_list_odr_odrd, 'delay1')
+        trial_list_odr_odrd, 'delay1', PSTH_log=psth('odr', 'delay1', trial_list_odr_odrd))
     run(neuron_period_activity_analysis, hp, log, model_dir, 'odrd', 'stim1',
-        trial_list_odr_odrd, 'stim1')
+        trial_list_odr_odrd, 'stim1', PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
     run(neuron_period_activity_analysis, hp, log, model_dir, 'odrd', 'delay1',
-        trial_list_odr_odrd, 'delay1')
+        trial_list_odr_odrd, 'delay1', PSTH_log=psth('odrd', 'delay1', trial_list_odr_odrd))
     run(neuron_period_activity_analysis, hp, log, model_dir, 'odrd', 'delay2',
-        trial_list_odr_odrd, 'delay2')
+        trial_list_odr_odrd, 'delay2', PSTH_log=psth('odrd', 'delay2', trial_list_odr_odrd))
     run(neuron_period_activity_analysis, hp, log, model_dir, 'overlap', 'stim1',
-        trial_list_antisacc, (1000, 1250))
+        trial_list_antisacc, (1000, 1250),
+        PSTH_log=psth('overlap', 'stim1', trial_list_antisacc))
     run(neuron_period_activity_analysis, hp, log, model_dir, 'zero_gap', 'stim1',
-        trial_list_antisacc, (1000, 1250))
+        trial_list_antisacc, (1000, 1250),
+        PSTH_log=psth('zero_gap', 'stim1', trial_list_antisacc))
     run(neuron_period_activity_analysis, hp, log, model_dir, 'gap', 'stim1',
-        trial_list_antisacc, (1100, 1350))
+        trial_list_antisacc, (1100, 1350),
+        PSTH_log=psth('gap', 'stim1', trial_list_antisacc))
     run(neuron_period_activity_analysis, hp, log, model_dir, 'gap500', 'stim1',
-        trial_list_antisacc, (1500, 1750))
+        trial_list_antisacc, (1500, 1750),
+        PSTH_log=psth('gap500', 'stim1', trial_list_antisacc))
     # All checkpoints of each stage instead of the last one:
     # run(neuron_period_activity_analysis, hp, log, model_dir, 'odrd', 'delay2',
     #     trial_list_odr_odrd, 'delay2', last_step=False)
 
     # ---------------------------------------------------------------- t-test heatmaps ---
     run(plot_period_ttest_heatmap, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd,
-        'stim1')
+        'stim1', PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
     run(plot_period_ttest_heatmap, hp, log, model_dir, 'odr', 'delay1', trial_list_odr_odrd,
-        'delay1')
+        'delay1', PSTH_log=psth('odr', 'delay1', trial_list_odr_odrd))
     run(plot_period_ttest_heatmap, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd,
-        'stim1')
+        'stim1', PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
     run(plot_period_ttest_heatmap, hp, log, model_dir, 'odrd', 'delay1', trial_list_odr_odrd,
-        'delay1')
+        'delay1', PSTH_log=psth('odrd', 'delay1', trial_list_odr_odrd))
     run(plot_period_ttest_heatmap, hp, log, model_dir, 'odrd', 'delay2', trial_list_odr_odrd,
-        'delay2')
+        'delay2', PSTH_log=psth('odrd', 'delay2', trial_list_odr_odrd))
     run(plot_period_ttest_heatmap, hp, log, model_dir, 'overlap', 'stim1', trial_list_antisacc,
-        'stim1')
+        'stim1', PSTH_log=psth('overlap', 'stim1', trial_list_antisacc))
     run(plot_period_ttest_heatmap, hp, log, model_dir, 'zero_gap', 'stim1', trial_list_antisacc,
-        'stim1')
+        'stim1', PSTH_log=psth('zero_gap', 'stim1', trial_list_antisacc))
     run(plot_period_ttest_heatmap, hp, log, model_dir, 'gap', 'stim1', trial_list_antisacc,
-        'stim1')
+        'stim1', PSTH_log=psth('gap', 'stim1', trial_list_antisacc))
     run(plot_period_ttest_heatmap, hp, log, model_dir, 'gap500', 'stim1', trial_list_antisacc,
-        'stim1')
+        'stim1', PSTH_log=psth('gap500', 'stim1', trial_list_antisacc))
 
     # ---------------------------------------------------------------- preferred location
     run(seldir_analysis, hp, log, model_dir, 'odr', 'stim1', 'odrd', 'stim1',
