@@ -71,6 +71,15 @@ EXPERIMENTS = sweep.registry([
     # Set 7: gated cells instead of the leaky RNN.
     Experiment('set7_exp1', 'leaky GRU cell', {'rnn_type': 'LeakyGRU'}, 'all_new', ALL),
     Experiment('set7_exp2', 'GRU cell', {'rnn_type': 'GRU'}, 'all_new', ALL),
+    # Seeds: the paper run itself with seeds 0-4, to tell properties of training from
+    # accidents of one network (Main_report.py compares them). seed0 is exactly
+    # `python Main_training.py` and shares its folder, data/6tasks.
+    Experiment('seed0', 'the paper run, seed 0 (= Main_training.py)', {}, 'all_new', ALL,
+               folder='6tasks', seed=0),
+] + [
+    Experiment('seed{}'.format(k), 'the paper run, seed {}'.format(k), {}, 'all_new', ALL,
+               folder='6tasks_seed{}'.format(k), seed=k)
+    for k in range(1, 5)
 ])
 
 

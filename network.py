@@ -320,6 +320,7 @@ class Model(object):
                     bias = tf.get_variable('bias', [n_rnn],
                                            initializer=tf.zeros_initializer())
                 drive = rnn_inputs + bias
+            _take_noise_op_seed()
             if noise is not None:
                 drive = drive + noise
 
@@ -338,6 +339,8 @@ class Model(object):
                 with tf.variable_scope('candidate'):
                     w_c = tf.get_variable('kernel', [n_in + n_rnn, n_rnn])
                     b_c = tf.get_variable('bias', [n_rnn], initializer=tf.zeros_initializer())
+            if rnn_type == 'LeakyGRU':
+                _take_noise_op_seed()
             g_in = _time_matmul(inputs, w_g[:n_in]) + b_g
             c_in = _time_matmul(inputs, w_c[:n_in]) + b_c
             w_g_h, w_c_h = w_g[n_in:], w_c[n_in:]
@@ -511,6 +514,19 @@ def _time_matmul(x, w):
     shape = tf.shape(x)
     out = tf.matmul(tf.reshape(x, (-1, x.get_shape().as_list()[-1])), w)
     return tf.reshape(out, tf.stack([shape[0], shape[1], w.get_shape().as_list()[-1]]))
+
+
+def _take_noise_op_seed():
+    """Advance the graph's op-seed counter by one, where the original built its noise op.
+
+    The original's recurrent noise was a stateful ``tf.random_normal`` without an op seed,
+    created inside the cell after the cell's kernels, so it took the next value of the
+    graph's op-seed counter (0 for the fused LeakyRNN). Ours is stateless and takes none;
+    without this the output layer's Glorot initializer would get op seed 0 instead of the
+    original's 1 and ``output/weights`` at checkpoint 0 would differ from the original's.
+    The original built the noise op whatever sigma_rec was, so this runs even when 0.
+    """
+    tf.random.get_seed(None)
 
 
 def _dense(x, units, name, use_bias=True, trainable=True, initializer=None):

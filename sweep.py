@@ -66,6 +66,7 @@ class Experiment:
         rule_trains: the rules trained and evaluated (tuple); None trains every rule of
             the ruleset.
         folder: model folder name under the root (default: name).
+        seed: the run's seed; None (the default) uses the seed of the launch (--seed).
     """
     name: str
     what: str
@@ -73,6 +74,11 @@ class Experiment:
     ruleset: str
     rule_trains: tuple = None
     folder: str = None
+    seed: int = None
+
+    def run_seed(self, seed):
+        """The seed this experiment trains with when the launch asks for ``seed``."""
+        return seed if self.seed is None else self.seed
 
     @property
     def rules(self):
@@ -188,6 +194,7 @@ def build_hp(exp, seed=0, hp_overrides=None):
     train.get_default_hp(ruleset) ← Main_training.hp ← exp.overrides ← hp_overrides, then
     seed, rng = RandomState(seed), rule_trains = rules = exp.rules and uniform rule_probs.
     """
+    seed = exp.run_seed(seed)
     hp = train.get_default_hp(exp.ruleset)
     hp.update(merged_overrides(exp, hp_overrides))
     hp['seed'] = seed
@@ -289,6 +296,7 @@ def run_experiment(exp, root='data', max_trials=None, hp_overrides=None, seed=0,
     A folder that already holds the finished run is not touched: the summary then has
     already=True. Exceptions (e.g. a folder holding a run with other hp) propagate.
     """
+    seed = exp.run_seed(seed)
     state, log = experiment_state(exp, root, seed, hp_overrides, max_trials)
     if state in ('done', 'stopped'):
         return _summary(exp, root, state, log, already=True)

@@ -47,6 +47,57 @@ def test_ortho_matrix_is_orthogonal_and_follows_recipe():
     np.testing.assert_allclose(M, ref, rtol=0, atol=1e-12)
 
 
+def original_output_weights(seed, n_rnn, n_output, random_ops_before):
+    """output/weights as the original's graph initialised them (SPEC §5).
+
+    Every unseeded random op or initializer of the original took the next op seed of the
+    graph; ``random_ops_before`` unseeded ops precede the output layer (1 for the fused
+    LeakyRNN: its recurrent-noise tf.random_normal).
+    """
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(seed)
+        for _ in range(random_ops_before):
+            tf.random_normal([2, 3])
+        with tf.variable_scope('output'):
+            w = tf.get_variable('weights', [n_rnn, n_output])  # the original's default
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            return sess.run(w)
+
+
+def initial_variable(hp, name):
+    Model('unused', hp=hp)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        return sess.run(tf.global_variables(name)[0])
+
+
+# Known values of the original's output/weights for n_rnn 16 (graph seed, op seed 1),
+# taken from its construction order in a plain graph (original_output_weights).
+OUTPUT_WEIGHTS_KNOWN = {
+    0: ([0.03892746567726135, -0.3870784640312195, -0.29278087615966797],
+        [-0.47284701466560364, 0.0766589343547821, -0.17005863785743713]),
+    3: ([0.2724510133266449, 0.005181640386581421, 0.12251034379005432],
+        [0.12132647633552551, 0.047214359045028687, -0.08014005422592163]),
+}
+
+
+@pytest.mark.parametrize('seed', sorted(OUTPUT_WEIGHTS_KNOWN))
+def test_output_weights_equal_the_originals_checkpoint_0(seed):
+    w_out = initial_variable(tiny_hp(n_rnn=16, seed=seed), 'output/weights')
+    first_row, last_row_tail = OUTPUT_WEIGHTS_KNOWN[seed]
+    np.testing.assert_array_equal(w_out[0, :3], np.float32(first_row))
+    np.testing.assert_array_equal(w_out[15, 6:], np.float32(last_row_tail))
+    np.testing.assert_array_equal(w_out, original_output_weights(seed, 16, 9, 1))
+
+
+def test_output_weights_follow_the_noise_op_even_without_noise():
+    # The original built its noise op whatever sigma_rec was.
+    w_out = initial_variable(tiny_hp(n_rnn=16, seed=0, sigma_rec=0), 'output/weights')
+    np.testing.assert_array_equal(w_out, original_output_weights(0, 16, 9, 1))
+
+
 @pytest.mark.parametrize('init, activation, start', [
     ('randortho', 'softplus', 0.5), ('diag', 'tanh', 1.0), ('randgauss', 'power', 0.01),
     ('randortho', 'relu', 0.5), ('diag', 'elu', 0.5)])
