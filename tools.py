@@ -58,6 +58,11 @@ def save_json(obj, path):
     _atomic_write(path, lambda f: json.dump(obj, f, default=_json_default))
 
 
+def save_text(text, path):
+    """Atomically write a text file (UTF-8, '\n' line ends)."""
+    _atomic_write(path, lambda f: f.write(text.encode('utf-8')), mode='wb')
+
+
 def save_pickle(obj, path):
     """Atomically pickle ``obj`` to ``path``."""
     _atomic_write(path, lambda f: pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL),
