@@ -8,12 +8,10 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 from tqdm.auto import tqdm
 
+import stages
 import task
 import tools
 from network import Model, get_perf
-
-# Checkpoint folder → ranks for the log['growth'] labels.
-GROWTH_LABELS = ('=>E', 'E=>MID', 'MID=>A', 'MATURE')
 
 # hp keys that may legitimately differ between a run and its resumption.
 _RESUME_IGNORED_KEYS = ('rng', 'model_dir')
@@ -70,14 +68,9 @@ def get_default_hp(ruleset):
 
 
 def growth_label(perf, hp):
-    """Stage label of one rule's performance at one evaluation (log['growth'])."""
-    if perf <= hp['early_target_perf']:
-        return GROWTH_LABELS[0]
-    if perf <= hp['mid_target_perf']:
-        return GROWTH_LABELS[1]
-    if perf <= hp['mature_target_perf']:
-        return GROWTH_LABELS[2]
-    return GROWTH_LABELS[3]
+    """Growth label of one rule's performance at one evaluation (log['growth']): '=>E',
+    'E=>MID', 'MID=>A' or 'MATURE', defined in stages.py."""
+    return stages.growth_label(perf, hp)
 
 
 def _eval_noise_seed(hp, step, i_rule):
