@@ -12,7 +12,9 @@ W is one fused kernel ``rnn/leaky_rnn_cell/kernel`` of shape (n_input + n_rnn, n
 so that the authors' checkpoints load. For speed the input rows of W are applied to the
 whole sequence with one matmul before the time loop, and the recurrent noise for all
 steps is drawn by one stateless random op (seeded by ``noise_seed``) — the loop body is
-then a single (B, n_rnn)·(n_rnn, n_rnn) matmul and the element-wise update.
+then a single (B, n_rnn)·(n_rnn, n_rnn) matmul and the element-wise update. The noise
+depends on its seed and shape only, so train() draws it ahead in a background thread and
+feeds it in (``Model.noise``).
 """
 
 import os
@@ -46,13 +48,31 @@ def get_activation(name):
     """The activation function f named in hp['activation']."""
     _check_choice('activation', name, ACTIVATIONS)
     return {
-        'softplus': tf.nn.softplus,
+        'softplus': softplus,
         'relu': tf.nn.relu,
         'tanh': tf.tanh,
         'power': lambda v: tf.square(tf.nn.relu(v)),
         'retanh': lambda v: tf.tanh(tf.nn.relu(v)),
         'elu': tf.nn.elu,
     }[name]
+
+
+# TensorFlow's float32 Softplus kernel returns x above -threshold and exp(x) below it:
+# threshold = log(machine epsilon) + 2 (Eigen's float log, then a float addition).
+_SOFTPLUS_THRESHOLD = np.float32(np.log(np.finfo(np.float32).eps)) + np.float32(2)
+
+
+def softplus(z):
+    """log(1 + exp(z)) of a float32 tensor: tf.nn.softplus bit for bit, but faster on CPU.
+
+    The same branches and the same Eigen exp and log1p as TensorFlow's kernel, as separate
+    element-wise operations: that kernel evaluates exp twice per element, and the
+    activation is the costliest element-wise step of the recurrence. Checked bit for bit
+    against tf.nn.softplus in the tests (random bit patterns, both thresholds, ±inf, NaN).
+    """
+    e = tf.exp(z)
+    return tf.where(z > -_SOFTPLUS_THRESHOLD, z,
+                    tf.where(z < _SOFTPLUS_THRESHOLD, e, tf.math.log1p(e)))
 
 
 def is_weight(v):
@@ -189,6 +209,10 @@ class Model(object):
         x (T, B, n_input), y (T, B, n_output), c_mask (T*B, n_output): placeholders.
         noise_seed: int64 (2,) stateless seed of the recurrent noise; defaults to
             [hp['seed'], 0], train() feeds a new value every step.
+        noise (T, B, n_rnn): the recurrent noise ξ; by default drawn in the graph from
+            noise_seed (for x's T and B). Fetch it alone with x and noise_seed fed to draw
+            it ahead; feed it back to skip the draw (train() does both). None when the
+            cell takes no noise (sigma_rec 0, GRU, LSTM).
         h (T, B, n_rnn), y_hat (T, B, n_output), y_hat_loc (T, B): outputs.
         cost_lsq, cost_reg: scalar costs; train_step: one optimizer step.
     """
@@ -225,7 +249,7 @@ class Model(object):
         # Initial recurrent weights are drawn once, before any graph is built.
         self.w_rnn0 = self._initial_kernel(hp)
         out = self._forward(self.x, self.noise_seed)
-        self.h, self._y_hat_flat, self.y_hat, self.y_hat_loc = out
+        self.h, self._y_hat_flat, self.y_hat, self.y_hat_loc, self.noise = out
         self.var_list = tf.trainable_variables()
         self.weight_list = [v for v in self.var_list if is_weight(v)]
         self.cost_lsq, self.cost_reg = self._costs(self.h, self._y_hat_flat, self.y,
@@ -265,24 +289,32 @@ class Model(object):
         return start * self.rng.randn(n_rnn, n_rnn) / np.sqrt(n_rnn)
 
     def _forward(self, x, noise_seed, with_gradient=True):
-        """Network on inputs x (T, B, n_input): (h, y_hat flat (T*B, n_out), y_hat, y_hat_loc).
+        """Network on inputs x (T, B, n_input).
 
-        Variables are created on the first call and shared by later calls.
+        Returns (h, y_hat flat (T*B, n_out), y_hat, y_hat_loc, noise), noise as described
+        for Model.noise. Variables are created on the first call and shared by later calls.
         """
         hp = self.hp
         with tf.variable_scope(tf.get_variable_scope(), reuse=tf.AUTO_REUSE):
             rnn_inputs = (self._build_separate_input(hp, x)
                           if hp.get('use_separate_input', False) else None)
-            h = self._build_rnn(hp, x, noise_seed, rnn_inputs, with_gradient)
-            return (h,) + self._build_output(hp, h)
+            noise = self._recurrent_noise(hp, x, noise_seed)
+            h = self._build_rnn(hp, x, noise, rnn_inputs, with_gradient)
+            return (h,) + self._build_output(hp, h) + (noise,)
 
     def _recurrent_noise(self, hp, x, noise_seed):
-        """ξ for every step, (T, B, n_rnn), or None when sigma_rec is 0."""
+        """ξ for every step, (T, B, n_rnn): a placeholder whose default is the stateless
+        draw from noise_seed, or None when sigma_rec is 0 or the cell takes no noise.
+
+        The noise depends on the seed and the shape only, not on the weights: train()
+        draws the next step's noise in a background thread and feeds it in.
+        """
         sigma = np.sqrt(2.0 / hp['alpha']) * hp['sigma_rec']
-        if sigma == 0:
+        if sigma == 0 or hp['rnn_type'] not in ('LeakyRNN', 'LeakyGRU'):
             return None
         shape = tf.concat([tf.shape(x)[:2], [hp['n_rnn']]], axis=0)
-        return tf.random.stateless_normal(shape, seed=noise_seed, stddev=sigma)
+        drawn = tf.random.stateless_normal(shape, seed=noise_seed, stddev=sigma)
+        return tf.placeholder_with_default(drawn, [None, None, hp['n_rnn']], name='noise')
 
     def _build_separate_input(self, hp, x):
         """Sensory and rule inputs through their own dense layers → (T, B, n_rnn)."""
@@ -295,14 +327,13 @@ class Model(object):
         rule_in = _dense(rule, n_rnn, 'rule_input', use_bias=False)
         return sensory_in + rule_in
 
-    def _build_rnn(self, hp, x, noise_seed, rnn_inputs, with_gradient=True):
-        """Hidden activity h (T, B, n_rnn)."""
+    def _build_rnn(self, hp, x, noise, rnn_inputs, with_gradient=True):
+        """Hidden activity h (T, B, n_rnn); noise (T, B, n_rnn) or None."""
         n_input, n_rnn = hp['n_input'], hp['n_rnn']
         alpha = hp['alpha']
         f = get_activation(hp['activation'])
         rnn_type = hp['rnn_type']
         h0 = tf.zeros(tf.stack([tf.shape(x)[1], n_rnn]), dtype=tf.float32)
-        noise = self._recurrent_noise(hp, x, noise_seed)
 
         if rnn_type == 'LeakyRNN':
             init = tf.constant_initializer(self.w_rnn0.astype(np.float32))
@@ -412,9 +443,10 @@ class Model(object):
     def eval_slots(self, n):
         """n independent forward passes in the same graph (built once, then cached).
 
-        Each slot is a dict of placeholders x, y, c_mask, noise_seed and outputs cost_lsq,
-        cost_reg, h (T, B, n_rnn), y_hat (T, B, n_output), y_hat_last (1, B, n_output). Running several slots in one session call
-        lets TensorFlow execute them concurrently (the recurrence itself is sequential).
+        Each slot is a dict of placeholders x, y, c_mask, noise_seed, noise (as Model.noise)
+        and outputs cost_lsq, cost_reg, h (T, B, n_rnn), y_hat (T, B, n_output),
+        y_hat_last (1, B, n_output). Running several slots in one session call lets
+        TensorFlow execute them concurrently (the recurrence itself is sequential).
         """
         hp = self.hp
         while len(self._eval_slots) < n:
@@ -424,10 +456,10 @@ class Model(object):
                 y = tf.placeholder(tf.float32, [None, None, hp['n_output']], name='y')
                 c_mask = tf.placeholder(tf.float32, [None, hp['n_output']], name='c_mask')
                 seed = tf.placeholder(tf.int64, [2], name='noise_seed')
-                h, y_hat_flat, y_hat, _ = self._forward(x, seed, with_gradient=False)
+                h, y_hat_flat, y_hat, _, noise = self._forward(x, seed, with_gradient=False)
                 cost_lsq, cost_reg = self._costs(h, y_hat_flat, y, c_mask)
             self._eval_slots.append(dict(x=x, y=y, c_mask=c_mask, noise_seed=seed,
-                                         cost_lsq=cost_lsq, cost_reg=cost_reg,
+                                         noise=noise, cost_lsq=cost_lsq, cost_reg=cost_reg,
                                          h=h, y_hat=y_hat, y_hat_last=y_hat[-1:]))
         return self._eval_slots[:n]
 

@@ -193,6 +193,62 @@ def test_recurrent_noise_scale_and_seed():
     assert not np.array_equal(h1, h2)
 
 
+def test_noise_drawn_ahead_equals_the_noise_drawn_in_the_graph():
+    """train() fetches Model.noise ahead and feeds it back: same activity, same gradient."""
+    hp = tiny_hp(sigma_rec=0.05)
+    model = Model('unused', hp=hp)
+    slot = model.eval_slots(1)[0]
+    x, y, c = random_batch(hp)
+    seed = np.array([3, 7], np.int64)
+    sigma = np.sqrt(2 / 0.2) * 0.05
+    reference = tf.random.stateless_normal(x.shape[:2] + (24,), seed=seed, stddev=sigma)
+    grads = [g for g, _ in model.grads_and_vars]
+    feed = {model.x: x, model.y: y, model.c_mask: c}
+    with tf.Session() as sess:
+        model.initialize()
+        ahead = sess.run(model.noise, {model.x: x, model.noise_seed: seed})
+        ahead_slot = sess.run(slot['noise'], {slot['x']: x, slot['noise_seed']: seed})
+        other_seed = sess.run(model.noise, {model.x: x, model.noise_seed: [3, 8]})
+        in_graph = sess.run([model.h] + grads, {**feed, model.noise_seed: seed})
+        # The seed fed with the noise is ignored: the fed noise replaces the draw.
+        fed = sess.run([model.h] + grads, {**feed, model.noise: ahead,
+                                           model.noise_seed: [9, 9]})
+        np.testing.assert_array_equal(ahead, sess.run(reference))
+    np.testing.assert_array_equal(ahead_slot, ahead)
+    assert not np.array_equal(other_seed, ahead)
+    for a, b in zip(fed, in_graph):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize('overrides', [dict(sigma_rec=0.0), dict(rnn_type='GRU'),
+                                       dict(rnn_type='LSTM')])
+def test_no_noise_tensor_where_the_cell_takes_no_noise(overrides):
+    model = Model('unused', hp=tiny_hp(**overrides))
+    assert model.noise is None and model.eval_slots(1)[0]['noise'] is None
+
+
+def test_softplus_equals_tensorflows_bit_for_bit():
+    """network.softplus (used in the recurrence) gives tf.nn.softplus's float32 values."""
+    rs = np.random.RandomState(0)
+    any_float = rs.randint(0, 2 ** 32, size=300000, dtype=np.uint64).astype(np.uint32)
+    near_thresholds = []
+    for t in (network._SOFTPLUS_THRESHOLD, -network._SOFTPLUS_THRESHOLD):
+        # 300 floats either side of each switch between the kernel's branches.
+        below = t - np.arange(1, 301) * np.spacing(t)
+        near_thresholds += [below, [t], t + np.arange(1, 301) * np.spacing(t)]
+    z = np.concatenate([any_float.view(np.float32),
+                        np.linspace(-30, 30, 200001, dtype=np.float32),
+                        np.concatenate(near_thresholds).astype(np.float32),
+                        np.float32([0., -0., np.inf, -np.inf, np.nan, 1e-30, -1e-30, 88.8,
+                                    -104.])])
+    z_in = tf.placeholder(tf.float32, [None])
+    with tf.Session() as sess:
+        ours, theirs = sess.run([network.softplus(z_in), tf.nn.softplus(z_in)], {z_in: z})
+    np.testing.assert_array_equal(ours.view(np.uint32)[~np.isnan(theirs)],
+                                  theirs.view(np.uint32)[~np.isnan(theirs)])
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+
+
 @pytest.mark.parametrize('rnn_type', ['LeakyGRU', 'GRU', 'LSTM'])
 def test_other_cells_build_and_learn(rnn_type):
     hp = tiny_hp(rnn_type=rnn_type, sigma_rec=0.0)
