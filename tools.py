@@ -2,13 +2,19 @@
 
 Everything that touches disk goes through here so that hp.json, log.json and the
 pickles are written atomically (temporary file in the same folder + os.replace): an
-interrupted run never leaves a half-written file behind.
+interrupted run never leaves a half-written file behind. The errors a user can fix (an
+unusable hp, a corrupt file, a model folder that is not one) are defined here too, so
+that every script reports them the same way (see run_script).
+
+This module imports no TensorFlow: the scripts use it before parsing their arguments.
 """
 
+import argparse
 import errno
 import json
 import os
 import pickle
+import sys
 import tempfile
 
 import numpy as np
@@ -20,16 +26,137 @@ RNG_FILE = 'train_rng.json'
 
 
 # ----------------------------------------------------------------------------------------
+# Errors a user can fix: scripts print them as one line and exit with status 2
+# ----------------------------------------------------------------------------------------
+class UserError(Exception):
+    """Base of the errors caused by the input (an hp, a model folder or a file in it), not
+    by a bug in the code. ``run_script`` prints the message as one line, exit status 2."""
+
+
+class InvalidHpError(UserError, ValueError):
+    """An hp key or value the code cannot use; the message names the valid choices."""
+
+
+class ModelFolderError(UserError):
+    """A model folder, or a file in it, cannot be used as asked. Attribute ``path``."""
+
+    def __init__(self, path, message):
+        super().__init__(message)
+        self.path = path
+
+
+class ModelNotFoundError(ModelFolderError, FileNotFoundError):
+    """No model folder, or no hp.json / log.json in it."""
+
+
+class NotAModelFolderError(ModelFolderError, NotADirectoryError):
+    """The path given as a model folder is a regular file."""
+
+    def __init__(self, path):
+        super().__init__(path, '{!r} is a file, not a model folder; give a folder (it is '
+                               'created if it does not exist)'.format(path))
+
+
+class CorruptFileError(ModelFolderError, ValueError):
+    """A file of a model folder (hp.json, log.json, train_rng.json, a pickle) cannot be
+    read. Attributes ``path`` and ``reason`` (what is wrong)."""
+
+    def __init__(self, path, reason):
+        super().__init__(path, 'Corrupt file {}: {}'.format(path, reason))
+        self.reason = reason
+
+
+class HpMismatchError(ModelFolderError, ValueError):
+    """A model folder holds a run whose hp.json differs from the hp asked for.
+
+    Attribute ``differences``: [(key, saved value, new value)] sorted by key.
+    """
+
+    def __init__(self, model_dir, differences):
+        diffs = '; '.join('{}: saved {!r}, new {!r}'.format(k, old, new)
+                          for k, old, new in differences)
+        super().__init__(model_dir, 'Model folder {!r} already holds a run with different '
+                                    'hyper-parameters ({}). Use another model folder, or '
+                                    'the same hp to resume it.'.format(model_dir, diffs))
+        self.differences = list(differences)
+
+
+def run_script(main, argv=None):
+    """Exit status of a script's ``main(argv)``.
+
+    An int returned by main is the status (None or any other value: 0). A UserError is
+    printed as one line '<script>: error: <message>' on stderr (no traceback): status 2,
+    as argparse gives for bad arguments.
+    """
+    try:
+        status = main(argv)
+    except UserError as exc:
+        prog = os.path.basename(sys.argv[0]) or 'python'
+        print('{}: error: {}'.format(prog, ' '.join(str(exc).split('\n'))),
+              file=sys.stderr)
+        return 2
+    return status if isinstance(status, int) and not isinstance(status, bool) else 0
+
+
+def positive_int(text):
+    """argparse type: an integer ≥ 1."""
+    return _bounded_int(text, 1, 'a positive integer')
+
+
+def non_negative_int(text):
+    """argparse type: an integer ≥ 0."""
+    return _bounded_int(text, 0, 'an integer ≥ 0')
+
+
+def _bounded_int(text, low, what):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('{!r} is not an integer'.format(text)) from None
+    if value < low:
+        raise argparse.ArgumentTypeError('{} is not {}'.format(value, what))
+    return value
+
+
+# ----------------------------------------------------------------------------------------
 # Atomic writes
 # ----------------------------------------------------------------------------------------
+def _current_umask():
+    """The process umask. Read from /proc where possible: setting and restoring it (the
+    only portable way) would briefly change it for the other threads too."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _new_file_mode(path):
+    """The mode a plain open(path, 'w') would leave: the existing file's, else 0666 &
+    ~umask (mkstemp creates its temporary file with 0600)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        return 0o666 & ~_current_umask()
+
+
 def _atomic_write(path, write, mode='w'):
-    """Write a file through ``write(fileobj)`` into a temp file, then os.replace it."""
+    """Write a file through ``write(fileobj)`` into a temp file, then os.replace it.
+
+    The file gets the mode a plain open() would give it (see _new_file_mode).
+    """
     folder = os.path.dirname(os.path.abspath(path))
     mkdir_p(folder)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path) + '.',
                                suffix='.tmp')
     try:
         with os.fdopen(fd, mode) as f:
+            os.chmod(tmp, _new_file_mode(path))
             write(f)
             f.flush()
             os.fsync(f.fileno())
@@ -72,16 +199,21 @@ def save_pickle(obj, path):
 def load_pickle(path):
     """Load a pickle; falls back to latin-1 decoding for pickles written by Python 2.
 
-    Raises FileNotFoundError with the path if the file does not exist.
+    Raises FileNotFoundError with the path if the file does not exist, CorruptFileError
+    if it is not a complete pickle.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError('No such pickle: {}'.format(path))
     with open(path, 'rb') as f:
         try:
-            return pickle.load(f)
-        except UnicodeDecodeError:
-            f.seek(0)
-            return pickle.load(f, encoding='latin1')
+            try:
+                return pickle.load(f)
+            except UnicodeDecodeError:
+                f.seek(0)
+                return pickle.load(f, encoding='latin1')
+        except (EOFError, pickle.UnpicklingError) as exc:
+            raise CorruptFileError(path, 'not a complete pickle ({})'.format(
+                exc or type(exc).__name__)) from None
 
 
 def mkdir_p(path):
@@ -110,13 +242,14 @@ def save_hp(hp, model_dir):
 def load_hp(model_dir):
     """Load model_dir/hp.json and add ``rng = RandomState(seed + 1000)``.
 
-    The +1000 keeps analyses from replaying the training draws.
+    The +1000 keeps analyses from replaying the training draws. Raises
+    ModelNotFoundError (a FileNotFoundError) naming the trained models nearby if there is
+    no hp.json, CorruptFileError if it is not a JSON object.
     """
     fname = os.path.join(model_dir, HP_FILE)
     if not os.path.isfile(fname):
-        raise FileNotFoundError(_missing_model_message(model_dir, HP_FILE))
-    with open(fname, 'r') as f:
-        hp = json.load(f)
+        raise ModelNotFoundError(model_dir, _missing_model_message(model_dir, HP_FILE))
+    hp = _load_json_object(fname)
     hp['rng'] = np.random.RandomState(hp.get('seed', 0) + 1000)
     return hp
 
@@ -128,12 +261,33 @@ def save_log(log, model_dir=None):
 
 
 def load_log(model_dir):
-    """Load model_dir/log.json (dict of lists)."""
+    """Load model_dir/log.json (dict of lists).
+
+    Raises ModelNotFoundError (a FileNotFoundError) if there is none, CorruptFileError if
+    it is not a JSON object or its 'trials' is not a list of trial numbers.
+    """
     fname = os.path.join(model_dir, LOG_FILE)
     if not os.path.isfile(fname):
-        raise FileNotFoundError(_missing_model_message(model_dir, LOG_FILE))
-    with open(fname, 'r') as f:
-        return json.load(f)
+        raise ModelNotFoundError(model_dir, _missing_model_message(model_dir, LOG_FILE))
+    log = _load_json_object(fname)
+    trials = log.get('trials', [])
+    if not (isinstance(trials, list) and all(
+            isinstance(t, int) and not isinstance(t, bool) for t in trials)):
+        raise CorruptFileError(fname, "'trials' is not a list of trial numbers")
+    return log
+
+
+def _load_json_object(path):
+    """The JSON object (dict) in path; CorruptFileError naming the file otherwise."""
+    try:
+        with open(path, 'r') as f:
+            obj = json.load(f)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+        raise CorruptFileError(path, 'not valid JSON ({})'.format(exc)) from None
+    if not isinstance(obj, dict):
+        raise CorruptFileError(path, 'expected a JSON object, found {}'.format(
+            type(obj).__name__))
+    return obj
 
 
 def _missing_model_message(model_dir, what):
@@ -158,12 +312,18 @@ def save_rng_state(rng, path):
 
 
 def load_rng_state(path):
-    """Return a RandomState whose state was saved by save_rng_state."""
-    with open(path, 'r') as f:
-        s = json.load(f)
+    """Return a RandomState whose state was saved by save_rng_state.
+
+    Raises CorruptFileError naming the file if it does not hold such a state.
+    """
+    s = _load_json_object(path)
     rng = np.random.RandomState()
-    rng.set_state((s['name'], np.array(s['keys'], dtype=np.uint32), s['pos'],
-                   s['has_gauss'], s['cached_gaussian']))
+    try:
+        rng.set_state((s['name'], np.array(s['keys'], dtype=np.uint32), s['pos'],
+                       s['has_gauss'], s['cached_gaussian']))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CorruptFileError(path, 'not a saved random state ({}: {})'.format(
+            type(exc).__name__, exc)) from None
     return rng
 
 
@@ -186,6 +346,20 @@ def list_checkpoints(model_dir):
     trials = [int(d) for d in os.listdir(model_dir)
               if d.isdigit() and has_checkpoint(os.path.join(model_dir, d))]
     return sorted(trials)
+
+
+def missing_checkpoints(model_dir, log):
+    """Sorted trial numbers of log['trials'] whose checkpoint folder holds no checkpoint
+    (deleted or never completed): analyses of them would fail."""
+    return sorted({int(t) for t in log.get('trials', [])
+                   if not has_checkpoint(checkpoint_dir(model_dir, t))})
+
+
+def missing_checkpoints_message(model_dir, missing):
+    """The one-line warning naming the missing checkpoints (from missing_checkpoints)."""
+    return ('Warning: {} checkpoint(s) listed in {} are missing from {}: trials {}. '
+            'Analyses of these checkpoints will fail.'.format(
+                len(missing), LOG_FILE, model_dir, ', '.join(str(t) for t in missing)))
 
 
 def is_valid_model_dir(model_dir):
