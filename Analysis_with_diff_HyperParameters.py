@@ -25,10 +25,6 @@ import traceback
 import tools
 import Training_with_diff_HyperParameters as thp
 from analysis import common
-from analysis.activity import compute_H, gen_task_info
-from analysis.basic import print_basic_info
-from analysis.neuron_info import generate_neuron_info
-from analysis.psth import plot_PSTH
 from Main_analysis import BlockRunner, count_new_figures
 
 # Epochs whose selective units get a PSTH (and a neuron_info pickle), per rule; the
@@ -117,6 +113,12 @@ def analyse_experiment(name, root='data', recompute=False):
     stage dict {rule: {'early', 'mid', 'mature': [trials]}} used) and 'error' (None).
     Raises ValueError naming the valid experiments for an unknown name.
     """
+    # The analyses import TensorFlow (seconds of start-up): only here, so that --help and
+    # --list answer at once.
+    from analysis.activity import compute_H, gen_task_info
+    from analysis.basic import print_basic_info
+    from analysis.neuron_info import generate_neuron_info
+    from analysis.psth import plot_PSTH
     exp = thp.get(name)
     model_dir = exp.model_dir(root)
     trained, state = training_state(model_dir)
@@ -231,6 +233,11 @@ def main(argv=None):
     if args.list:
         print(format_list(names, args.root))
         return 0
+    for name in names:  # an unreadable hp.json / log.json stops here, before any analysis
+        model_dir = thp.EXPERIMENTS[name].model_dir(args.root)
+        if tools.is_valid_model_dir(model_dir):
+            tools.load_hp(model_dir)
+            tools.load_log(model_dir)
     import matplotlib
     matplotlib.use('Agg')          # figures are only written to files
     start = time.time()
@@ -240,4 +247,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(tools.run_script(main))

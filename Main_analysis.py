@@ -18,20 +18,6 @@ import time
 
 import tools
 from analysis import common
-from analysis.activity import compute_H
-from analysis.basic import print_basic_info
-from analysis.neuron_info import generate_neuron_info
-from analysis.pca import neuron_PCA
-from analysis.psth import (gen_PSTH_log, neuron_period_activity_analysis,
-                           plot_epoch_mean_growth, plot_period_ttest_heatmap, plot_PSTH,
-                           sample_neuron_by_trial)
-from analysis.seldir import seldir_analysis
-from analysis.tuning import tunning_analysis
-
-from analysis.behaviour import odrd_distractor_analysis, saccade_distribut_analysis
-from analysis.decoding import Decoder_analysis, realneuron_Decoder_analysis  # noqa: F401
-from analysis.dpca_analysis import neuron_dPCA, real_neuron_dPCA  # noqa: F401
-from analysis.monkey import real_neuron_PCA  # noqa: F401
 
 DEFAULT_MODEL_DIR = os.path.join('data', '6tasks')
 MODELS_ROOT = 'data'
@@ -104,10 +90,10 @@ def parse_args(argv=None):
                         help='trained model folder (default: %(default)s)')
     parser.add_argument('--recompute', action='store_true',
                         help='recompute H and neuron_info pickles that already exist')
-    parser.add_argument('--behaviour-checkpoints', type=int, default=5,
+    parser.add_argument('--behaviour-checkpoints', type=tools.positive_int, default=5,
                         help='checkpoints per stage in the distractor and saccade-error '
                              'analyses (default: %(default)s)')
-    parser.add_argument('--sample-neurons', type=int, default=3,
+    parser.add_argument('--sample-neurons', type=tools.positive_int, default=3,
                         help='units drawn per checkpoint by sample_neuron_by_trial '
                              '(default: %(default)s)')
     args = parser.parse_args(argv)
@@ -130,6 +116,22 @@ def main(argv=None):
     model_dir = args.model_dir
     hp = tools.load_hp(model_dir)
     log = tools.load_log(model_dir)
+    # The analyses import TensorFlow (seconds of start-up): only now, so that --help, bad
+    # arguments and unreadable model files are answered at once.
+    from analysis.activity import compute_H
+    from analysis.basic import print_basic_info
+    from analysis.neuron_info import generate_neuron_info
+    from analysis.pca import neuron_PCA
+    from analysis.psth import (gen_PSTH_log, neuron_period_activity_analysis,
+                               plot_epoch_mean_growth, plot_period_ttest_heatmap, plot_PSTH,
+                               sample_neuron_by_trial)
+    from analysis.seldir import seldir_analysis
+    from analysis.tuning import tunning_analysis
+
+    from analysis.behaviour import odrd_distractor_analysis, saccade_distribut_analysis
+    from analysis.decoding import Decoder_analysis, realneuron_Decoder_analysis  # noqa: F401
+    from analysis.dpca_analysis import neuron_dPCA, real_neuron_dPCA  # noqa: F401
+    from analysis.monkey import real_neuron_PCA  # noqa: F401
     recompute = args.recompute
     run = BlockRunner()
 
@@ -389,4 +391,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(tools.run_script(main))

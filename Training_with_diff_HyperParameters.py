@@ -1,9 +1,9 @@
 """Train variants of the paper's network: other sizes, activations, initialisations,
 learning rates, task sets and cell types (analysed by Analysis_with_diff_HyperParameters.py).
 
-Every experiment below starts from the paper run (``Main_training.hp``, one checkpoint
-every ``Main_training.display_step`` = 20 steps × 64 trials = 1,280 trials, seed 0) and
-changes only what its row says. It trains into <root>/<name> (default data/<name>) until
+Every experiment below starts from the paper run (``train.PAPER_HP``, the hp of
+Main_training.py, one checkpoint every ``train.PAPER_DISPLAY_STEP`` = 20 steps × 64
+trials = 1,280 trials, seed 0) and changes only what its row says. It trains into <root>/<name> (default data/<name>) until
 every trained rule exceeds target_perf (0.995), or for --max-trials trials.
 
     python Training_with_diff_HyperParameters.py --list                 # the table
@@ -15,20 +15,25 @@ every trained rule exceeds target_perf (0.995), or for --max-trials trials.
 Launching a sweep again continues every unfinished run from its last checkpoint and skips
 the finished ones (reported as "already done"). To add an experiment, add a row to
 EXPERIMENTS; from Python: ``run_experiment('set1_exp1', root='data')``.
+
+Exit status: 0 when every selected run is finished; 1 if one failed; 2 for bad arguments
+or a model folder training would refuse (a run with other hp, a corrupt hp.json or
+log.json, a file in its place: one line on stderr, nothing is trained); 130 after Ctrl-C.
 """
 
 import argparse
 import sys
 
-import Main_training
 import sweep
+import tools
+import train
 from sweep import Experiment
 
 # Rules left to None train (and evaluate) every rule of the ruleset.
 ALL = None
 
 # One row per experiment: name (= model folder), description, hp changes on top of
-# Main_training.hp, ruleset (fixes the rule input units), rules trained.
+# train.PAPER_HP, ruleset (fixes the rule input units), rules trained.
 EXPERIMENTS = sweep.registry([
     # Single-task networks (the rule inputs of all six tasks exist; one or two are trained).
     Experiment('indi_odr', 'single task: ODR', {}, 'all_new', ('odr',)),
@@ -125,7 +130,9 @@ def run_many(names=None, root='data', jobs=1, ray_address=None, ray_cpus=1, verb
 
 
 def main(argv=None):
-    """Command line; returns the exit status (0 when no experiment failed)."""
+    """Command line; returns the exit status (0 every run finished, 1 one failed or was
+    not started, 130 Ctrl-C). Folder errors (tools.UserError) are raised before anything
+    is trained; run_script turns them into one line and status 2."""
     parser = argparse.ArgumentParser(
         description=__doc__.split('\n\n')[0],
         epilog='Experiments: ' + ', '.join(EXPERIMENTS))
@@ -137,24 +144,26 @@ def main(argv=None):
                              "'set2_*' (default: all)")
     parser.add_argument('--root', default='data',
                         help='folder of the model folders (default: data)')
-    parser.add_argument('--seed', type=int, default=0, help='random seed (default: 0)')
-    parser.add_argument('--max-trials', type=int, default=None,
+    parser.add_argument('--seed', type=tools.non_negative_int, default=0,
+                        help='random seed (default: 0)')
+    parser.add_argument('--max-trials', type=tools.positive_int, default=None,
                         help='stop each run after this many training trials (default: '
                              'train until every rule exceeds target_perf)')
-    parser.add_argument('--display-step', type=int, default=Main_training.display_step,
+    parser.add_argument('--display-step', type=tools.positive_int,
+                        default=train.PAPER_DISPLAY_STEP,
                         help='training steps between checkpoints (default: %(default)s)')
     parser.add_argument('--set', nargs='+', default=[], metavar='KEY=VALUE',
                         help='extra hp changes for every selected experiment, e.g. '
                              '--set n_rnn=32 (use another --root for such variants)')
     where = parser.add_mutually_exclusive_group()
-    where.add_argument('--jobs', type=int, default=1,
+    where.add_argument('--jobs', type=tools.positive_int, default=1,
                        help='experiments trained at once, each in its own process '
                             '(default: 1, in this process)')
     where.add_argument('--ray', metavar='ADDRESS',
                        help="run each experiment as a Ray task: 'local' starts Ray on this "
                             "machine, 'auto' joins the cluster started here with `ray "
                             "start`, or a cluster address such as ray://host:10001")
-    parser.add_argument('--ray-cpus', type=int, default=1,
+    parser.add_argument('--ray-cpus', type=tools.positive_int, default=1,
                         help='CPUs each Ray task reserves (= its TensorFlow threads; '
                              'default: 1)')
     args = parser.parse_args(argv)
@@ -166,8 +175,6 @@ def main(argv=None):
             sweep.check_hp_keys(hp_overrides, EXPERIMENTS[name].ruleset, what='--set')
     except ValueError as exc:
         parser.error(str(exc))
-    if args.jobs < 1:
-        parser.error('--jobs must be at least 1')
     if args.list:
         print(sweep.format_table([EXPERIMENTS[n] for n in names]))
         return 0
@@ -180,9 +187,11 @@ def main(argv=None):
         print('\nInterrupted. Run the same command again to continue from the last '
               'checkpoints.')
         return 130
-    failed = [s for s in summaries if s['status'] in ('error', 'interrupted', 'not started')]
+    if any(s['status'] == 'interrupted' for s in summaries):
+        return 130
+    failed = [s for s in summaries if s['status'] in ('error', 'not started')]
     return 1 if failed else 0
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(tools.run_script(main))

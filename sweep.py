@@ -1,7 +1,7 @@
 """Sweeps of training runs: named experiments, run one after another, in parallel worker
 processes on this machine, or as Ray tasks on a cluster.
 
-An :class:`Experiment` is a *parameterisation* of the paper run (``Main_training.hp``):
+An :class:`Experiment` is a *parameterisation* of the paper run (``train.PAPER_HP``):
 the hp keys it changes, the ruleset and the rules it trains. The table of the suite's
 experiments lives in ``Training_with_diff_HyperParameters.py``; this module holds the
 machinery, so that a notebook or another script can declare its own table.
@@ -33,16 +33,11 @@ import signal
 import time
 import traceback
 
-import numpy as np
 from tqdm.auto import tqdm
 
-import Main_training
 import task
-import tools
 import train
 
-# hp keys that the code reads although get_default_hp does not set them.
-OPTIONAL_HP_KEYS = ('w_rec_start', 'w_in_start', 'in_loc_type')
 # train.train's "no limit" value of max_steps (it stops at the target performance).
 UNLIMITED_TRIALS = 1e7
 # Where the code lives (uploaded to Ray clusters that are not this machine's).
@@ -61,7 +56,7 @@ class Experiment:
         name: experiment name (also the model folder name under the sweep root unless
             ``folder`` is given).
         what: one-line description shown by ``--list``.
-        overrides: hp keys that differ from Main_training.hp, e.g. {'n_rnn': 64}.
+        overrides: hp keys that differ from train.PAPER_HP, e.g. {'n_rnn': 64}.
         ruleset: a key of task.rules_dict; fixes the rule input units.
         rule_trains: the rules trained and evaluated (tuple); None trains every rule of
             the ruleset.
@@ -98,19 +93,11 @@ class Experiment:
 # ----------------------------------------------------------------------------------------
 # Registry and selection
 # ----------------------------------------------------------------------------------------
-def valid_hp_keys(ruleset='all_new'):
-    """Every hp key an experiment may override (sorted list)."""
-    return sorted(set(train.get_default_hp(ruleset)) | set(Main_training.hp) |
-                  set(OPTIONAL_HP_KEYS))
-
-
 def check_hp_keys(overrides, ruleset='all_new', what='hp override'):
-    """Raise ValueError naming the valid keys if overrides holds an unknown hp key."""
-    valid = valid_hp_keys(ruleset)
-    unknown = sorted(k for k in overrides if k not in valid)
-    if unknown:
-        raise ValueError('Unknown {} key(s) {}; valid keys: {}'.format(
-            what, unknown, ', '.join(valid)))
+    """Raise InvalidHpError (a ValueError) naming the valid keys if overrides holds a key
+    an experiment may not override: an unknown one, or one set from the launch (seed,
+    rules, ...; see train.DERIVED_HP_KEYS)."""
+    train.check_hp_keys(overrides, ruleset, what=what, derived=False)
 
 
 def registry(experiments):
@@ -178,9 +165,9 @@ def format_table(experiments):
 # hp
 # ----------------------------------------------------------------------------------------
 def merged_overrides(exp, hp_overrides=None):
-    """The hp dict handed to train.train: Main_training.hp, then the experiment's
+    """The hp dict handed to train.train: train.PAPER_HP, then the experiment's
     overrides, then hp_overrides (e.g. a tiny n_rnn for tests)."""
-    hp = dict(Main_training.hp)
+    hp = dict(train.PAPER_HP)
     hp.update(exp.overrides)
     if hp_overrides:
         check_hp_keys(hp_overrides, exp.ruleset)
@@ -189,70 +176,22 @@ def merged_overrides(exp, hp_overrides=None):
 
 
 def build_hp(exp, seed=0, hp_overrides=None):
-    """The complete hp of an experiment, as train.train saves it in hp.json (plus 'rng').
-
-    train.get_default_hp(ruleset) ← Main_training.hp ← exp.overrides ← hp_overrides, then
-    seed, rng = RandomState(seed), rule_trains = rules = exp.rules and uniform rule_probs.
-    """
-    seed = exp.run_seed(seed)
-    hp = train.get_default_hp(exp.ruleset)
-    hp.update(merged_overrides(exp, hp_overrides))
-    hp['seed'] = seed
-    hp['rng'] = np.random.RandomState(seed)
-    hp['rule_trains'] = exp.rules
-    hp['rules'] = exp.rules
-    prob = np.ones(len(exp.rules))
-    hp['rule_probs'] = list(prob / np.sum(prob))
-    return hp
-
-
-def _hp_differences(expected, saved):
-    """Keys whose values differ between two hp dicts (ignoring rng / model_dir)."""
-    new, old = tools.hp_to_json(expected), tools.hp_to_json(saved)
-    return sorted(k for k in set(new) | set(old)
-                  if k not in ('rng', 'model_dir') and new.get(k) != old.get(k))
+    """The complete hp of an experiment, as train.train saves it in hp.json (plus 'rng'):
+    train.prepare_hp of merged_overrides on exp.ruleset, exp.rules and the run's seed."""
+    return train.prepare_hp(merged_overrides(exp, hp_overrides), exp.ruleset, exp.rules,
+                            seed=exp.run_seed(seed))
 
 
 # ----------------------------------------------------------------------------------------
 # State of a model folder
 # ----------------------------------------------------------------------------------------
 def experiment_state(exp, root, seed=0, hp_overrides=None, max_trials=None):
-    """What a launch of exp would do, read from the model folder (no TensorFlow).
-
-    Returns (state, log): state is 'new' (no run yet), 'partial' (a run to continue),
-    'done' (target reached), 'stopped' (max_trials reached) or 'mismatch' (the folder holds
-    a run with other hp: training would refuse it); log is the saved log or None.
-    """
-    model_dir = exp.model_dir(root)
-    if not os.path.isfile(os.path.join(model_dir, tools.HP_FILE)):
-        return 'new', None
-    hp = build_hp(exp, seed, hp_overrides)
-    if _hp_differences(hp, tools.load_hp(model_dir)):
-        return 'mismatch', None
-    if not os.path.isfile(os.path.join(model_dir, tools.LOG_FILE)):
-        return 'new', None
-    log = tools.load_log(model_dir)
-    if not log.get('trials'):
-        return 'new', log
-    return _finished(log, hp['target_perf'], max_trials) or 'partial', log
-
-
-def _finished(log, target_perf, max_trials):
-    """'done', 'stopped' or None for a log, as train.train decides when to stop."""
-    if log['perf_min'][-1] > target_perf:
-        return 'done'
-    if max_trials is not None and log['trials'][-1] >= max_trials:
-        return 'stopped'
-    return None
-
-
-def _mismatch_message(exp, root, seed, hp_overrides):
-    model_dir = exp.model_dir(root)
-    expected, saved = build_hp(exp, seed, hp_overrides), tools.load_hp(model_dir)
-    diffs = ['{} (saved {!r}, wanted {!r})'.format(k, saved.get(k), expected.get(k))
-             for k in _hp_differences(expected, saved)]
-    return ('{} holds a run with different hyper-parameters: {}; use another --root'
-            .format(model_dir, '; '.join(diffs)))
+    """What a launch of exp would do, read from the model folder (no TensorFlow, nothing
+    written): train.run_state's (state, log), state 'new', 'partial', 'done' or
+    'stopped'. Raises the errors train would (tools.HpMismatchError for a folder holding
+    a run with other hp, tools.CorruptFileError, tools.NotAModelFolderError)."""
+    return train.run_state(exp.model_dir(root), build_hp(exp, seed, hp_overrides),
+                           max_trials)
 
 
 def _mark_interrupted(results, experiments, root, kwargs):
@@ -291,25 +230,27 @@ def run_experiment(exp, root='data', max_trials=None, hp_overrides=None, seed=0,
     max_trials: stop after this many training trials (None: until every trained rule
         exceeds target_perf, the paper's criterion).
     hp_overrides: extra hp changes on top of the experiment's (e.g. {'n_rnn': 16}).
-    display_step: steps between checkpoints (default Main_training.display_step = 20,
+    display_step: steps between checkpoints (default train.PAPER_DISPLAY_STEP = 20,
         i.e. one checkpoint every 1,280 trials).
     A folder that already holds the finished run is not touched: the summary then has
-    already=True. Exceptions (e.g. a folder holding a run with other hp) propagate.
+    already=True. Exceptions (e.g. tools.HpMismatchError for a folder holding a run with
+    other hp) propagate, and so does Ctrl-C (KeyboardInterrupt, after train's message).
     """
     seed = exp.run_seed(seed)
     state, log = experiment_state(exp, root, seed, hp_overrides, max_trials)
     if state in ('done', 'stopped'):
         return _summary(exp, root, state, log, already=True)
     hp = merged_overrides(exp, hp_overrides)
-    display_step = Main_training.display_step if display_step is None else display_step
+    display_step = train.PAPER_DISPLAY_STEP if display_step is None else display_step
     t0 = time.time()
     log = train.train(exp.model_dir(root), hp=hp, ruleset=exp.ruleset,
                       rule_trains=exp.rules, display_step=display_step, seed=seed,
                       max_steps=UNLIMITED_TRIALS if max_trials is None else max_trials,
                       verbose=verbose)
-    status = _finished(log, build_hp(exp, seed, hp_overrides)['target_perf'], max_trials)
-    # train() returns normally after Ctrl-C too; then neither criterion holds.
-    return _summary(exp, root, status or 'interrupted', log, seconds=time.time() - t0)
+    # train() returns only when the run stops ('done' or 'stopped').
+    status = train.stop_reason(log, build_hp(exp, seed, hp_overrides)['target_perf'],
+                               max_trials)
+    return _summary(exp, root, status, log, seconds=time.time() - t0)
 
 
 def cpu_count():
@@ -346,8 +287,8 @@ def _job(exp, root, kwargs, threads=None):
 
 
 def _init_pool_worker():
-    # Ctrl-C is handled by the parent, which terminates the pool; a worker that caught it
-    # itself (train.train does) would return normally and the pool would go on.
+    # Ctrl-C (the terminal sends it to every process of the group) is handled by the
+    # parent alone, which marks the unfinished runs and terminates the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
@@ -368,6 +309,11 @@ def run_many(experiments, root='data', jobs=1, ray_address=None, ray_cpus=1,
         On a multi-node cluster root must be on a file system every node sees.
     kwargs: passed to run_experiment (max_trials, hp_overrides, seed, display_step).
     Experiments whose folder already holds the finished run are reported, not started.
+    Every folder is checked before anything is trained: one that train would refuse
+    raises its error (tools.HpMismatchError, tools.CorruptFileError,
+    tools.NotAModelFolderError) and nothing runs. Ctrl-C ends the sweep: the run it cut
+    short is reported 'interrupted', the ones not begun 'not started' (the worker
+    processes or Ray tasks still running: 'interrupted').
     With verbose, prints progress and ends with one line per experiment and a total.
     """
     if jobs < 1:
@@ -388,9 +334,6 @@ def run_many(experiments, root='data', jobs=1, ray_address=None, ray_cpus=1,
                                       kwargs.get('hp_overrides'), kwargs.get('max_trials'))
         if state in ('done', 'stopped'):
             summaries[exp.name] = _summary(exp, root, state, log, already=True)
-        elif state == 'mismatch':
-            summaries[exp.name] = _summary(exp, root, 'error', error=_mismatch_message(
-                exp, root, kwargs.get('seed', 0), kwargs.get('hp_overrides')))
         else:
             pending.append(exp)
     if verbose:
@@ -432,11 +375,13 @@ def _run_sequential(experiments, root, kwargs, verbose):
                                error='{}: {}'.format(type(exc).__name__, exc))
             if verbose:
                 print('{} failed: {}'.format(exp.name, summary['error']))
-        results[exp.name] = summary
-        if summary['status'] == 'interrupted':
+        except KeyboardInterrupt:
+            # train printed where this run stopped; the later ones stay 'not started'.
+            results[exp.name] = _interrupted_summary(exp, root, kwargs)
             if verbose:
                 print('Sweep interrupted; run the same command again to resume.')
             break
+        results[exp.name] = summary
     return results
 
 

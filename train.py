@@ -1,20 +1,51 @@
-"""Training: default hyper-parameters, evaluation, and the resumable training loop."""
+"""Training: the hyper-parameters (defaults, the paper run, checks), the state of a run
+in its model folder (resume, stop criteria), evaluation and the resumable training loop.
+
+TensorFlow is imported only where a network is built (train, _configure_optimizer,
+do_eval): the hp and run-state functions work without it, so that scripts parse their
+arguments and sweeps inspect their folders without TensorFlow's start-up.
+"""
 
 import os
+import sys
 import time
 from collections import defaultdict
 
 import numpy as np
-import tensorflow.compat.v1 as tf
 from tqdm.auto import tqdm
 
 import stages
 import task
 import tools
-from network import Model, get_perf
 
 # hp keys that may legitimately differ between a run and its resumption.
-_RESUME_IGNORED_KEYS = ('rng', 'model_dir')
+RESUME_IGNORED_KEYS = ('rng', 'model_dir')
+# hp keys the code reads although get_default_hp does not set them.
+OPTIONAL_HP_KEYS = ('w_rec_start', 'w_in_start', 'in_loc_type', 'mix_rule')
+# hp keys prepare_hp sets from its arguments (a value given in hp is replaced; alpha is
+# dt / tau and may only be given with that value).
+DERIVED_HP_KEYS = ('seed', 'rng', 'rule_trains', 'rules', 'rule_probs', 'alpha')
+# Values of train(trainables=...).
+TRAINABLES = (None, 'all', 'input', 'rule')
+
+# The paper run (Liu et al., iScience 2021), trained by Main_training.py and the base of
+# every experiment of Training_with_diff_HyperParameters.py: these override
+# get_default_hp(PAPER_RULESET).
+PAPER_HP = {
+    'activation': 'softplus',   # f of the leaky RNN
+    'n_rnn': 256,               # recurrent units
+    'learning_rate': 0.001,     # Adam
+    'mix_rule': True,           # rotate rule inputs (only with use_separate_input)
+    'l1_h': 0,                  # L1 penalty on activity
+    'use_separate_input': False,
+    'target_perf': 0.995,       # stop when every task exceeds this
+    'mature_target_perf': 0.95,  # stage thresholds used by the analyses
+    'mid_target_perf': 0.65,
+    'early_target_perf': 0.35,
+}
+PAPER_RULESET = 'all_new'
+PAPER_RULE_TRAINS = ('overlap', 'zero_gap', 'gap', 'odr', 'odrd', 'gap500')
+PAPER_DISPLAY_STEP = 20  # steps between checkpoints: 20 * 64 = 1280 trials
 
 
 def get_default_hp(ruleset):
@@ -91,6 +122,7 @@ def do_eval(sess, model, log, rule_train, step=0):
     Appends log['cost_<rule>'], log['creg_<rule>'], log['perf_<rule>'], log['perf_avg'],
     log['perf_min'] (over rule_train) and log['growth']; returns log.
     """
+    from network import get_perf  # network imports TensorFlow (see the module docstring)
     hp = model.hp
     n_rep = 16
     batch = hp['batch_size_test'] // n_rep
@@ -122,47 +154,170 @@ def do_eval(sess, model, log, rule_train, step=0):
     return log
 
 
-def _prepare_hp(hp, ruleset, rule_trains, rule_prob_map, seed):
+# ----------------------------------------------------------------------------------------
+# Hyper-parameters and the state of a run (no TensorFlow)
+# ----------------------------------------------------------------------------------------
+def valid_hp_keys(ruleset='all_new', derived=True):
+    """Every hp key the code knows (sorted): get_default_hp's, OPTIONAL_HP_KEYS and, with
+    derived, DERIVED_HP_KEYS."""
+    keys = set(get_default_hp(ruleset)) | set(OPTIONAL_HP_KEYS)
+    return sorted(keys | set(DERIVED_HP_KEYS) if derived else keys)
+
+
+def check_hp_keys(hp, ruleset='all_new', what='hp', derived=True):
+    """Raise InvalidHpError naming the valid keys if hp holds a key the code never reads
+    (a typo such as 'n_rn' would otherwise be saved and silently ignored)."""
+    valid = valid_hp_keys(ruleset, derived)
+    unknown = sorted(k for k in hp if k not in valid)
+    if unknown:
+        raise tools.InvalidHpError('Unknown {} key(s) {}; valid keys: {}'.format(
+            what, unknown, ', '.join(valid)))
+
+
+def _check_hp_values(hp):
+    """InvalidHpError for numbers the network or the evaluation cannot use. The names
+    (activation, rnn_type, w_rec_init, loss_type, optimizer) are checked by
+    network.Model, which train() builds before writing anything."""
+    def bad(key, what):
+        raise tools.InvalidHpError('hp[{!r}] = {!r} must be {}'.format(key, hp[key], what))
+
+    for key in ('n_rnn', 'batch_size_train'):
+        if not (isinstance(hp[key], (int, np.integer)) and hp[key] >= 1):
+            bad(key, 'a positive integer')
+    if not (isinstance(hp['batch_size_test'], (int, np.integer)) and
+            hp['batch_size_test'] >= 16):
+        bad('batch_size_test', 'an integer ≥ 16 (evaluation runs 16 batches per rule)')
+    for key in ('dt', 'tau', 'learning_rate'):
+        if not hp[key] > 0:
+            bad(key, '> 0')
+    for key in ('sigma_rec', 'sigma_x', 'l1_h', 'l2_h', 'l1_weight', 'l2_weight',
+                'l2_weight_init'):
+        if not hp.get(key, 0) >= 0:
+            bad(key, '≥ 0')
+    if hp['dt'] > hp['tau']:
+        bad('dt', '≤ tau = {} (alpha = dt / tau ≤ 1)'.format(hp['tau']))
+    p = hp.get('p_weight_train')
+    if p is not None and not 0 < p <= 1:
+        bad('p_weight_train', 'None or in (0, 1]')
+
+
+def prepare_hp(hp=None, ruleset='all_new', rule_trains=None, rule_prob_map=None, seed=0):
+    """The complete hp of a run, as train() uses it and saves it in hp.json (plus 'rng').
+
+    get_default_hp(ruleset) ← hp, then seed, rng = RandomState(seed), alpha = dt / tau,
+    rule_trains = rules = rule_trains (default: every rule of the ruleset) and rule_probs
+    (rule_prob_map {rule: relative probability}, default 1 each, normalised).
+    Reads no file and imports no TensorFlow. Raises InvalidHpError (a ValueError) for an
+    unknown ruleset, hp key or rule, a bad number, or an alpha other than dt / tau.
+    """
+    if ruleset not in task.rules_dict:
+        raise tools.InvalidHpError('Unknown ruleset {!r}; valid rulesets: {}'.format(
+            ruleset, sorted(task.rules_dict)))
     full = get_default_hp(ruleset)
     if hp is not None:
+        check_hp_keys(hp, ruleset)
         full.update(hp)
+    _check_hp_values(full)
+    alpha = 1.0 * full['dt'] / full['tau']
+    if hp is not None and 'alpha' in hp and not np.isclose(hp['alpha'], alpha):
+        raise tools.InvalidHpError(
+            'hp alpha = {} but alpha is dt / tau = {} / {} = {}: change dt or tau '
+            'instead'.format(hp['alpha'], full['dt'], full['tau'], alpha))
+    # The network integrates with dt / tau; hp.json must say so (the analyses read it).
+    full['alpha'] = alpha
     full['seed'] = seed
     full['rng'] = np.random.RandomState(seed)
+    valid = task.rules_dict[ruleset]
     if rule_trains is None:
-        rule_trains = task.rules_dict[ruleset]
+        rule_trains = valid
     elif isinstance(rule_trains, str):
         rule_trains = [rule_trains]
-    valid = task.rules_dict[ruleset]
     unknown = [r for r in rule_trains if r not in valid]
-    if unknown:
-        raise ValueError('Rules {} are not in ruleset {!r}; valid choices: {}'.format(
-            unknown, ruleset, valid))
+    if unknown or not rule_trains:
+        raise tools.InvalidHpError('Rules {} are not in ruleset {!r}; valid choices: '
+                                   '{}'.format(unknown, ruleset, valid))
     full['rule_trains'] = list(rule_trains)
     full['rules'] = list(rule_trains)
     rule_prob_map = {} if rule_prob_map is None else rule_prob_map
-    prob = np.array([rule_prob_map.get(r, 1.) for r in full['rule_trains']])
+    stray = sorted(r for r in rule_prob_map if r not in full['rule_trains'])
+    if stray:
+        raise tools.InvalidHpError('rule_prob_map names rules that are not trained: {}; '
+                                   'trained rules: {}'.format(stray, full['rule_trains']))
+    prob = np.array([rule_prob_map.get(r, 1.) for r in full['rule_trains']], dtype=float)
+    if np.any(prob < 0) or not np.sum(prob) > 0:
+        raise tools.InvalidHpError('rule_prob_map must give probabilities ≥ 0, not all 0: '
+                                   '{}'.format(rule_prob_map))
     full['rule_probs'] = list(prob / np.sum(prob))
     return full
 
 
-def _check_resume_hp(model_dir, hp):
-    """Refuse to continue a run whose saved hp.json differs from hp."""
-    saved = tools.load_hp(model_dir)
-    new, old = tools.hp_to_json(hp), tools.hp_to_json(saved)
-    keys = sorted(k for k in set(new) | set(old)
-                  if k not in _RESUME_IGNORED_KEYS and new.get(k) != old.get(k))
-    if keys:
-        diffs = '; '.join('{}: saved {!r}, new {!r}'.format(k, old.get(k, '<absent>'),
-                                                           new.get(k, '<absent>'))
-                          for k in keys)
-        raise ValueError(
-            'Model folder {!r} already holds a run with different hyper-parameters ({}). '
-            'Use another --modeldir, or the same hp to resume.'.format(model_dir, diffs))
+def hp_differences(new, saved):
+    """[(key, saved value, new value)] of the keys whose values differ between two hp
+    dicts as saved in hp.json (RESUME_IGNORED_KEYS aside), sorted by key; a missing key
+    shows as '<absent>'."""
+    new, saved = tools.hp_to_json(new), tools.hp_to_json(saved)
+    keys = sorted(k for k in set(new) | set(saved)
+                  if k not in RESUME_IGNORED_KEYS and new.get(k) != saved.get(k))
+    return [(k, saved.get(k, '<absent>'), new.get(k, '<absent>')) for k in keys]
+
+
+def check_model_dir(model_dir):
+    """Raise NotAModelFolderError if model_dir, or the folder it would be created in, is a
+    regular file."""
+    path = os.path.abspath(model_dir)
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        raise tools.NotAModelFolderError(
+            model_dir if path == os.path.abspath(model_dir) else path)
+
+
+def check_same_hp(model_dir, hp):
+    """Raise HpMismatchError if model_dir/hp.json exists and differs from hp (the keys and
+    both values in the message), CorruptFileError if it cannot be read."""
+    if not os.path.isfile(os.path.join(model_dir, tools.HP_FILE)):
+        return
+    differences = hp_differences(hp, tools.load_hp(model_dir))
+    if differences:
+        raise tools.HpMismatchError(model_dir, differences)
+
+
+def stop_reason(log, target_perf, max_trials=None):
+    """Why a run whose log is ``log`` stops: 'done' (the worst trained rule's performance
+    at the last evaluation exceeds target_perf), 'stopped' (its last evaluation is at
+    max_trials trials or more), or None (training goes on; also for an empty log)."""
+    if not log.get('trials'):
+        return None
+    if log['perf_min'][-1] > target_perf:
+        return 'done'
+    if max_trials is not None and log['trials'][-1] >= max_trials:
+        return 'stopped'
+    return None
+
+
+def run_state(model_dir, hp, max_trials=None):
+    """What train(model_dir, hp, max_steps=max_trials) would do, read from the folder
+    (nothing written, no TensorFlow): (state, log) with state 'new' (no run yet),
+    'partial' (a run to continue), 'done' or 'stopped' (see stop_reason), and log the
+    log up to the checkpoint training would continue from (None for 'new').
+
+    Raises NotAModelFolderError, CorruptFileError or HpMismatchError as train() would.
+    """
+    log, _ = _resume_point(model_dir, hp)
+    if log is None:
+        return 'new', None
+    return stop_reason(log, hp['target_perf'], max_trials) or 'partial', log
 
 
 def _resume_point(model_dir, hp):
-    """(log, step) of the last complete checkpoint of an existing run, or (None, 0)."""
-    if not os.path.isfile(os.path.join(model_dir, tools.LOG_FILE)):
+    """(log, step) of the last complete checkpoint of an existing run, or (None, 0).
+
+    Reads only; raises NotAModelFolderError, CorruptFileError or HpMismatchError.
+    """
+    check_model_dir(model_dir)
+    check_same_hp(model_dir, hp)
+    if not (os.path.isfile(os.path.join(model_dir, tools.HP_FILE)) and
+            os.path.isfile(os.path.join(model_dir, tools.LOG_FILE))):
         return None, 0
     log = tools.load_log(model_dir)
     trials = log.get('trials', [])
@@ -203,37 +358,42 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
         trainables: None/'all', 'input' or 'rule'.
 
     If model_dir already holds a run with the same hp, training continues from its last
-    checkpoint (weights, Adam state, trial RNG and log restored). Returns the log dict.
+    checkpoint (weights, Adam state, trial RNG and log restored); checkpoints of that run
+    missing from the folder are named in one warning line. Returns the log dict.
+
+    Everything is checked before anything is written: a bad hp or argument
+    (InvalidHpError / ValueError, also from building the network), a model_dir that is a
+    file (NotAModelFolderError), an unreadable hp.json, log.json or train_rng.json
+    (CorruptFileError) or a folder holding a run with other hp (HpMismatchError) leave
+    the folder as it was (no folder is created).
+    Ctrl-C: prints the last checkpoint and re-raises KeyboardInterrupt, so that the
+    caller does not go on as if the run were finished; the same call resumes it.
     """
-    hp = _prepare_hp(hp, ruleset, rule_trains, rule_prob_map, seed)
-    if trainables not in (None, 'all', 'input', 'rule'):
-        raise ValueError("Unknown trainables {!r}; valid choices: None, 'all', 'input', "
-                         "'rule'".format(trainables))
-    tools.mkdir_p(model_dir)
-    resuming = tools.is_valid_model_dir(model_dir) or os.path.isfile(
-        os.path.join(model_dir, tools.HP_FILE))
-    if resuming:
-        _check_resume_hp(model_dir, hp)
-    log, step = _resume_point(model_dir, hp) if resuming else (None, 0)
-    if log is None:
-        tools.save_hp(hp, model_dir)
-        log = defaultdict(list)
-        log['model_dir'] = model_dir
-        step = 0
-    else:
+    hp = prepare_hp(hp, ruleset, rule_trains, rule_prob_map, seed)
+    if trainables not in TRAINABLES:
+        raise ValueError("Unknown trainables {!r}; valid choices: {}".format(
+            trainables, ', '.join(repr(t) for t in TRAINABLES)))
+    if not display_step >= 1:
+        raise ValueError('display_step must be at least 1, got {!r}'.format(display_step))
+    log, step = _resume_point(model_dir, hp)
+    if log is not None:
         hp['rng'] = tools.load_rng_state(os.path.join(
             tools.checkpoint_dir(model_dir, log['trials'][-1]), tools.RNG_FILE))
+    # Only now TensorFlow: the checks above run (and fail) without its start-up.
+    import tensorflow.compat.v1 as tf
+    from network import Model
 
-    model = Model(model_dir, hp=hp)
+    model = Model(model_dir, hp=hp)  # checks activation, rnn_type, w_rec_init, ...
     hp = model.hp
     batch = hp['batch_size_train']
     target = hp['target_perf']
 
     def done(log):
-        if log['perf_min'][-1] > target:
+        reason = stop_reason(log, target, max_steps)
+        if reason == 'done':
             return 'reached target performance {} (min over rules {:.3f})'.format(
                 target, log['perf_min'][-1])
-        if log['trials'][-1] >= max_steps:
+        if reason == 'stopped':
             return 'reached max trials {}'.format(int(max_steps))
         return None
 
@@ -253,6 +413,16 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
         else:
             model.initialize()
         _configure_optimizer(sess, model, hp, trainables)
+        # Everything is checked: the folder is written from here on.
+        if log is None:
+            tools.save_hp(hp, model_dir)  # the hp the model uses (alpha = dt / tau)
+            log = defaultdict(list)
+            log['model_dir'] = model_dir
+        else:
+            missing = tools.missing_checkpoints(model_dir, log)
+            if missing:
+                print(tools.missing_checkpoints_message(model_dir, missing),
+                      file=sys.stderr, flush=True)
 
         t_offset = log['times'][-1] if log['times'] else 0.
         t_start = time.time() - t_offset
@@ -294,8 +464,8 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
                 log = tools.load_log(model_dir)
             last = log['trials'][-1] if log['trials'] else None
             print('\nTraining interrupted at trial {}. Last checkpoint: {}. Run the same '
-                  'command again to resume from it.'.format(step * batch, last))
-            return log
+                  'command again to resume from it.'.format(step * batch, last), flush=True)
+            raise
         bar.close()
     if verbose:
         print('Done: {} trials in {:.1f} s, min perf {:.3f} — {} ({}).'.format(
@@ -305,6 +475,7 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
 
 def _configure_optimizer(sess, model, hp, trainables):
     """Re-target the optimizer for trainables / l2_weight_init / p_weight_train."""
+    import tensorflow.compat.v1 as tf
     var_list = model.var_list
     if trainables == 'input':
         var_list = [v for v in model.var_list if 'input' in v.name and 'rnn' not in v.name]

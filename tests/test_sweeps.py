@@ -16,6 +16,7 @@ import Main_training
 import sweep
 import task
 import tools
+import train
 import Training_with_diff_HyperParameters as thp
 
 # batch_size_test 32 = 16 batches of 2 trials per rule: enough for the 850-step odr15000.
@@ -61,14 +62,24 @@ def test_table_has_the_original_families():
 
 def test_build_hp_starts_from_the_paper_hp(monkeypatch):
     hp = thp.build_hp('set1_exp1', seed=3)
-    for key, value in Main_training.hp.items():
+    for key, value in train.PAPER_HP.items():
         assert hp[key] == (64 if key == 'n_rnn' else value), key
-    assert hp['seed'] == 3 and hp['rules'] == hp['rule_trains'] == Main_training.rule_trains
+    assert hp['seed'] == 3
+    assert hp['rules'] == hp['rule_trains'] == list(train.PAPER_RULE_TRAINS)
     assert hp['rng'].rand() == np.random.RandomState(3).rand()
     # The paper hp is imported, not copied: a change there reaches every experiment.
-    monkeypatch.setitem(Main_training.hp, 'sigma_x', 0.02)
+    monkeypatch.setitem(train.PAPER_HP, 'sigma_x', 0.02)
     assert thp.build_hp('set6_exp1')['sigma_x'] == 0.02
     assert thp.build_hp('set2_exp1', hp_overrides={'n_rnn': 8})['n_rnn'] == 8
+
+
+def test_seed0_is_what_main_training_trains():
+    seed0 = thp.build_hp('seed0')
+    paper = train.prepare_hp(Main_training.hp, Main_training.ruleset,
+                             Main_training.rule_trains, seed=0)
+    assert tools.hp_to_json(seed0) == tools.hp_to_json(paper)
+    assert thp.EXPERIMENTS['seed0'].model_dir('data') == os.path.join('data', '6tasks')
+    assert [thp.build_hp('seed%d' % k, seed=9)['seed'] for k in range(5)] == [0, 1, 2, 3, 4]
 
 
 def test_table_errors():
@@ -166,18 +177,95 @@ def test_finished_run_reports_done_without_training(tmp_path, capsys):
     tools.save_hp(thp.build_hp('set4_exp1'), model_dir)
     tools.save_log({'trials': [0, 1280], 'times': [0., 9.], 'perf_min': [0.1, 0.999],
                     'perf_avg': [0.1, 0.999], 'model_dir': model_dir}, model_dir)
+    for trial in (0, 1280):  # what training resumes from: a checkpoint and its RNG state
+        folder = tools.checkpoint_dir(model_dir, trial)
+        tools.save_rng_state(np.random.RandomState(0), os.path.join(folder, tools.RNG_FILE))
+        open(os.path.join(folder, tools.CKPT_NAME + '.index'), 'wb').close()
     summaries = thp.run_many(['set4_exp1'], root=str(tmp_path), max_trials=10 ** 6)
     assert summaries == [{'name': 'set4_exp1', 'model_dir': model_dir, 'status': 'done',
                           'already': True, 'trials': 1280, 'perf_min': 0.999,
                           'seconds': 0.0, 'error': None}]
     assert 'already done (target reached)' in capsys.readouterr().out
     assert thp.run_experiment('set4_exp1', str(tmp_path))['already']
-    assert sorted(os.listdir(model_dir)) == ['hp.json', 'log.json']
-    # Other hp in that folder: reported as an error, not trained over.
-    summary, = thp.run_many(['set4_exp1'], root=str(tmp_path), hp_overrides={'n_rnn': 8},
-                            verbose=False)
-    assert summary['status'] == 'error' and 'different hyper-parameters' in summary['error']
-    assert 'n_rnn (saved 256, wanted 8)' in summary['error']
+    assert sorted(os.listdir(model_dir)) == ['0', '1280', 'hp.json', 'log.json']
+    # Other hp in that folder: refused before anything runs.
+    with pytest.raises(tools.HpMismatchError, match='n_rnn: saved 256, new 8'):
+        thp.run_many(['indi_odr', 'set4_exp1'], root=str(tmp_path),
+                     hp_overrides={'n_rnn': 8}, verbose=False)
+    assert sorted(os.listdir(str(tmp_path))) == ['set4_exp1']
+
+
+# ----------------------------------------------------------------------------------------
+# Exit statuses of the command line
+# ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize('argv, message', [
+    (['--max-trials', '0'], '--max-trials: 0 is not a positive integer'),
+    (['--display-step', '-2'], '--display-step: -2 is not a positive integer'),
+    (['--jobs', '0'], '--jobs: 0 is not a positive integer'),
+    (['--ray-cpus', '0'], '--ray-cpus: 0 is not a positive integer'),
+    (['--seed', '-1'], '--seed: -1 is not an integer'),
+])
+def test_cli_bad_numbers(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as info:
+        thp.main(['--only', 'indi_odr', '--root', str(tmp_path)] + argv)
+    assert info.value.code == 2 and message in capsys.readouterr().err
+    assert os.listdir(str(tmp_path)) == []
+
+
+def write_run(model_dir, hp_json='{}', log_json='{"trials": []}'):
+    os.makedirs(model_dir)
+    with open(os.path.join(model_dir, tools.HP_FILE), 'w') as f:
+        f.write(hp_json)
+    with open(os.path.join(model_dir, tools.LOG_FILE), 'w') as f:
+        f.write(log_json)
+
+
+@pytest.mark.parametrize('problem, message', [
+    ('mismatch', "already holds a run with different hyper-parameters (activation: saved "
+                 "'relu', new 'softplus'"),
+    ('corrupt', 'Corrupt file {root}/indi_odrd/log.json: not valid JSON'),
+    ('file', "'{root}/indi_odrd' is a file, not a model folder"),
+])
+def test_cli_refused_folder_is_one_line_and_status_2(tmp_path, capsys, problem, message):
+    """A folder training would refuse stops the launch before any training."""
+    root = str(tmp_path)
+    model_dir = os.path.join(root, 'indi_odrd')
+    if problem == 'file':
+        with open(model_dir, 'w') as f:
+            f.write('not a folder')
+    else:
+        hp = tools.hp_to_json(thp.build_hp('indi_odrd', hp_overrides=TINY))
+        hp['activation'] = 'relu' if problem == 'mismatch' else hp['activation']
+        write_run(model_dir, json.dumps(hp), '{"trials": [0' if problem == 'corrupt' else
+                  '{"trials": []}')
+    argv = ['--only', 'indi_odr', 'indi_odrd', '--root', root] + TINY_ARGS
+    assert tools.run_script(thp.main, argv) == 2
+    out = capsys.readouterr()
+    assert out.err.count('\n') == 1 and message.format(root=root) in out.err
+    assert 'Traceback' not in out.err and 'Training' not in out.out
+    assert sorted(os.listdir(root)) == ['indi_odrd']
+
+
+def test_cli_ctrl_c_exits_130(tmp_path, capsys, monkeypatch):
+    """Ctrl-C in the first of two runs (in this process): status 130, the run cut short is
+    'interrupted' and resumes later, the other one is 'not started'."""
+    original = task.generate_trials
+    calls = {'n': 0}
+
+    def interrupt_after_checkpoint_0(rule, hp, mode, **kw):
+        calls['n'] += 1
+        if calls['n'] == 16 + 1:  # the first training batch after checkpoint 0 of odr
+            raise KeyboardInterrupt
+        return original(rule, hp, mode, **kw)
+
+    monkeypatch.setattr(task, 'generate_trials', interrupt_after_checkpoint_0)
+    root = str(tmp_path)
+    assert thp.main(['--only', 'indi_odr', 'indi_gap', '--root', root] + TINY_ARGS) == 130
+    out = capsys.readouterr().out
+    assert 'Training interrupted at trial 0. Last checkpoint: 0.' in out
+    assert 'Total: 2 experiment(s) — 1 interrupted, 1 not started' in out
+    assert tools.load_log(os.path.join(root, 'indi_odr'))['trials'] == [0]
+    assert not os.path.exists(os.path.join(root, 'indi_gap'))
 
 
 # ----------------------------------------------------------------------------------------

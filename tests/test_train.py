@@ -2,9 +2,11 @@
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
+import tensorflow.compat.v1 as tf
 
 import Main_training
 import task
@@ -18,8 +20,8 @@ LOG_KEYS = {'trials', 'times', 'perf_avg', 'perf_min', 'growth', 'model_dir'} | 
 
 def run(model_dir, max_trials, **kw):
     kw.setdefault('hp', TINY)
-    return train.train(str(model_dir), max_steps=max_trials, display_step=2, seed=5,
-                       verbose=False, **kw)
+    kw.setdefault('display_step', 2)
+    return train.train(str(model_dir), max_steps=max_trials, seed=5, verbose=False, **kw)
 
 
 def test_default_hp_matches_spec():
@@ -98,19 +100,72 @@ def test_ctrl_c_stops_cleanly_and_resumes(tmp_path, monkeypatch, capsys, interru
         return original(rule, hp, mode, **kw)
 
     monkeypatch.setattr(task, 'generate_trials', interrupt_after_a_while)
-    log = run(tmp_path, 512)
+    # The caller learns that the run is unfinished: train re-raises after its message.
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path, 512)
     assert 'resume' in capsys.readouterr().out
-    assert log['trials'] == [0, 128]
+    assert tools.load_log(str(tmp_path))['trials'] == [0, 128]
     monkeypatch.setattr(task, 'generate_trials', original)
     log = run(tmp_path, 512)
     assert log['trials'] == [0, 128, 256, 384, 512]
 
 
+def folder_snapshot(folder):
+    """{relative path: (bytes, mode)} of every file under folder."""
+    out = {}
+    for dirpath, _, files in os.walk(str(folder)):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            with open(path, 'rb') as f:
+                out[os.path.relpath(path, str(folder))] = (f.read(), os.stat(path).st_mode)
+    return out
+
+
 def test_changed_hp_is_refused_with_the_keys(tmp_path):
     run(tmp_path, 128)
-    with pytest.raises(ValueError, match=r'learning_rate: saved 0.001, new 0.01; n_rnn: saved 16, new 32') as err:
+    before = folder_snapshot(tmp_path)
+    with pytest.raises(tools.HpMismatchError, match=r'learning_rate: saved 0.001, new 0.01; n_rnn: saved 16, new 32') as err:
         run(tmp_path, 256, hp=dict(TINY, n_rnn=32, learning_rate=0.01))
-    assert 'sigma_x' not in str(err.value)
+    assert 'sigma_x' not in str(err.value) and str(tmp_path) in str(err.value)
+    assert err.value.differences[1] == ('n_rnn', 16, 32)
+    assert folder_snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize('name, content, reason', [
+    ('hp.json', '{"n_rnn": 16', 'not valid JSON'),
+    ('log.json', '', 'not valid JSON'),
+    ('log.json', '[0, 128]', 'expected a JSON object'),
+    ('log.json', '{"trials": "0"}', "'trials' is not a list"),
+    (os.path.join('128', tools.RNG_FILE), '{"name": "MT19937"}', 'not a saved random state'),
+])
+def test_corrupt_files_are_named_and_nothing_changes(tmp_path, name, content, reason):
+    run(tmp_path, 128)
+    (tmp_path / name).write_text(content)
+    before = folder_snapshot(tmp_path)
+    with pytest.raises(tools.CorruptFileError, match=reason) as err:
+        run(tmp_path, 256)
+    assert err.value.path == str(tmp_path / name)
+    assert str(err.value).startswith('Corrupt file {}: '.format(tmp_path / name))
+    assert folder_snapshot(tmp_path) == before
+
+
+def test_a_file_as_model_folder_is_refused(tmp_path):
+    (tmp_path / 'notes.txt').write_text('mine')
+    for model_dir in (tmp_path / 'notes.txt', tmp_path / 'notes.txt' / 'run'):
+        with pytest.raises(tools.NotAModelFolderError, match='notes.txt.*is a file'):
+            run(model_dir, 128)
+    assert os.listdir(tmp_path) == ['notes.txt']
+    assert (tmp_path / 'notes.txt').read_text() == 'mine'
+
+
+def test_hp_json_holds_the_alpha_the_network_uses(tmp_path):
+    """alpha = dt / tau: with dt = 10 ms and tau = 100 ms the network integrates with 0.1,
+    and hp.json (read by the analyses to scale input noise) says so."""
+    run(tmp_path, 0, hp=dict(TINY, dt=10))
+    assert tools.load_hp(str(tmp_path))['alpha'] == 0.1
+    assert train.prepare_hp({'tau': 50})['alpha'] == 0.4
+    with pytest.raises(tools.InvalidHpError, match='alpha is dt / tau = 10 / 100 = 0.1'):
+        train.prepare_hp({'dt': 10, 'alpha': 0.2})
 
 
 def test_finished_run_is_not_retrained(tmp_path):
@@ -122,12 +177,45 @@ def test_finished_run_is_not_retrained(tmp_path):
 @pytest.mark.parametrize('kwargs, match', [
     (dict(ruleset='nope'), 'valid rulesets'),
     (dict(rule_trains=['odr', 'dms']), "Rules \\['dms'\\] are not in ruleset"),
+    (dict(rule_prob_map={'dms': 2}), "not trained: \\['dms'\\]"),
     (dict(trainables='output'), "Unknown trainables"),
-    (dict(hp=dict(TINY, activation='sigmoid')), 'Unknown activation'),
+    (dict(display_step=0), 'display_step must be at least 1'),
+    (dict(hp=dict(TINY, n_rn=8)), "Unknown hp key\\(s\\) \\['n_rn'\\]; valid keys: .*n_rnn"),
+    (dict(hp=dict(TINY, batch_size_test=8)), 'batch_size_test.*16'),
+    (dict(hp=dict(TINY, activation='sigmoid')), 'Unknown activation.*softplus'),
+    (dict(hp=dict(TINY, rnn_type='Vanilla')), 'Unknown rnn_type.*LeakyRNN'),
+    (dict(hp=dict(TINY, w_rec_init='zeros')), 'Unknown w_rec_init.*randortho'),
+    (dict(hp=dict(TINY, loss_type='cross_entropy')), 'Unknown loss_type.*lsq'),
+    (dict(hp=dict(TINY, optimizer='rmsprop')), 'Unknown optimizer.*adam'),
+    (dict(trainables='rule'), 'selects no variable'),
+    (dict(load_dir='no/such/checkpoint'), 'No checkpoint'),
 ])
-def test_bad_arguments(tmp_path, kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        run(tmp_path, 128, **kwargs)
+def test_bad_arguments_write_nothing(tmp_path, kwargs, match):
+    """Everything is checked before the first write: a failed first run leaves no model
+    folder, and the corrected command then trains (no 'different hyper-parameters')."""
+    with pytest.raises((ValueError, FileNotFoundError), match=match):
+        run(tmp_path / 'm', 128, **kwargs)
+    assert not (tmp_path / 'm').exists()
+
+
+def test_a_failed_first_run_does_not_block_the_corrected_one(tmp_path):
+    with pytest.raises(ValueError, match='Unknown activation'):
+        run(tmp_path, 0, hp=dict(TINY, activation='sigmoid'))
+    assert os.listdir(tmp_path) == []
+    assert run(tmp_path, 0)['trials'] == [0]
+
+
+def test_resume_names_every_missing_checkpoint_in_one_warning(tmp_path, capsys):
+    run(tmp_path, 512)
+    for trial in ('128', '256'):
+        shutil.rmtree(str(tmp_path / trial))
+    capsys.readouterr()
+    log = run(tmp_path, 640)
+    assert log['trials'] == [0, 128, 256, 384, 512, 640]
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1
+    assert err[0].startswith('Warning: 2 checkpoint(s) listed in log.json are missing from')
+    assert 'trials 128, 256.' in err[0] and str(tmp_path) in err[0]
 
 
 def test_rule_subset_and_probabilities(tmp_path):
@@ -137,12 +225,25 @@ def test_rule_subset_and_probabilities(tmp_path):
     assert 'perf_overlap' not in log and len(log['perf_odr']) == 2
 
 
-def test_trainables_rule_and_weight_anchors(tmp_path):
+def checkpoint_values(model_dir, trial):
+    """{variable name: value} of a checkpoint, without the optimizer's slots."""
+    reader = tf.train.load_checkpoint(os.path.join(str(model_dir), str(trial),
+                                                   tools.CKPT_NAME))
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
+            if 'Adam' not in name and 'power' not in name}
+
+
+def test_trainables_rule_trains_only_the_rule_weights(tmp_path):
+    """With trainables='rule' (and the weight anchors of l2_weight_init and
+    p_weight_train in the cost) only rule_input/kernel moves; an optimizer over every
+    variable would move the others too."""
     hp = dict(TINY, use_separate_input=True, l2_weight_init=1e-3, p_weight_train=0.5)
     log = run(tmp_path, 128, hp=hp, trainables='rule')
     assert log['trials'] == [0, 128]
-    with pytest.raises(ValueError, match='selects no variable'):
-        run(tmp_path / 'fused', 128, trainables='rule')
+    start, end = checkpoint_values(tmp_path, 0), checkpoint_values(tmp_path, 128)
+    assert 'rule_input/kernel' in start and len(start) > 4
+    moved = sorted(name for name in start if not np.array_equal(start[name], end[name]))
+    assert moved == ['rule_input/kernel']
 
 
 def test_load_dir_starts_from_a_checkpoint(tmp_path):
@@ -152,11 +253,56 @@ def test_load_dir_starts_from_a_checkpoint(tmp_path):
     assert log['cost_odr'][0] != first['cost_odr'][0]
 
 
-def test_main_training_cli(tmp_path, capsys):
-    Main_training.hp = dict(Main_training.hp, n_rnn=16, batch_size_test=32)
-    Main_training.main(['--modeldir', str(tmp_path / 'demo'), '--max-trials', '1280',
-                        '--seed', '2'])
+def test_main_training_is_the_paper_run():
+    assert Main_training.hp == train.PAPER_HP and Main_training.hp is not train.PAPER_HP
+    assert Main_training.rule_trains == list(train.PAPER_RULE_TRAINS)
+    assert (Main_training.ruleset, Main_training.display_step) == ('all_new', 20)
+
+
+def test_main_training_cli_trains_its_hp(tmp_path, capsys, monkeypatch):
+    # Main_training trains with its module-level hp, the dict users edit.
+    monkeypatch.setattr(Main_training, 'hp',
+                        dict(Main_training.hp, n_rnn=16, batch_size_test=32, sigma_x=0.02))
+    assert Main_training.main(['--modeldir', str(tmp_path / 'demo'), '--max-trials',
+                               '1280', '--seed', '2']) == 0
     out = capsys.readouterr()
     assert 'trial     1280' in out.out and 'Done: 1280 trials' in out.out
     assert tools.list_checkpoints(str(tmp_path / 'demo')) == [0, 1280]
-    assert tools.load_hp(str(tmp_path / 'demo'))['target_perf'] == 0.995
+    saved = tools.load_hp(str(tmp_path / 'demo'))
+    assert (saved['n_rnn'], saved['sigma_x'], saved['seed']) == (16, 0.02, 2)
+    assert saved['target_perf'] == 0.995
+
+
+def test_main_training_ctrl_c_exits_130(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(Main_training, 'hp', dict(Main_training.hp, n_rnn=16,
+                                                  batch_size_test=32))
+    original = task.generate_trials
+    calls = {'n': 0}
+
+    def interrupt_in_the_second_interval(rule, hp, mode, **kw):
+        calls['n'] += 1
+        if calls['n'] == 6 * 16 + 25:  # a training batch after checkpoint 0
+            raise KeyboardInterrupt
+        return original(rule, hp, mode, **kw)
+
+    monkeypatch.setattr(task, 'generate_trials', interrupt_in_the_second_interval)
+    status = Main_training.main(['--modeldir', str(tmp_path / 'demo'), '--max-trials',
+                                 '2560'])
+    assert status == 130
+    out = capsys.readouterr().out
+    assert 'Training interrupted at trial' in out and 'Last checkpoint: 0' in out
+    assert 'Done' not in out
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--max-trials', '-5'], '-5 is not a positive integer'),
+    (['--max-trials', '0'], '0 is not a positive integer'),
+    (['--max-trials', 'many'], "'many' is not an integer"),
+    (['--seed', '-1'], '-1 is not an integer ≥ 0'),
+])
+def test_main_training_bad_arguments(tmp_path, capsys, argv, message):
+    with pytest.raises(SystemExit) as info:
+        Main_training.main(['--modeldir', str(tmp_path / 'demo')] + argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / 'demo').exists()
