@@ -14,6 +14,7 @@ from collections import defaultdict
 import numpy as np
 from tqdm.auto import tqdm
 
+import prefetch
 import stages
 import task
 import tools
@@ -113,45 +114,127 @@ def _train_noise_seed(hp, step):
     return np.array([hp['seed'], step * 64], dtype=np.int64)
 
 
-def do_eval(sess, model, log, rule_train, step=0):
-    """Evaluate every rule of hp['rules'] and append the results to log.
+def eval_batches(hp, step=0):
+    """The trials of one evaluation, drawn from hp['rng'] exactly as the original.
 
-    Trials are drawn exactly as the original: per rule (hp['rules'] order) 16 'random'
-    batches of batch_size_test // 16 from hp['rng'] (input noise on). The 16 batches run
-    as one forward pass; the means equal the means of the per-batch means.
-    Appends log['cost_<rule>'], log['creg_<rule>'], log['perf_<rule>'], log['perf_avg'],
-    log['perf_min'] (over rule_train) and log['growth']; returns log.
+    Per rule (hp['rules'] order) 16 'random' batches of batch_size_test // 16 (input noise
+    on), concatenated along the batch axis. Returns one dict per rule: x (T, B, n_input),
+    y (T, B, n_output), c_mask (T*B, n_output), y_loc (1, B) at the last step, noise_seed
+    (the stateless seed of this evaluation's recurrent noise for the rule) and noise
+    (None: drawn inside the evaluation; draw_eval_noise draws it ahead).
     """
-    from network import get_perf  # network imports TensorFlow (see the module docstring)
-    hp = model.hp
     n_rep = 16
     batch = hp['batch_size_test'] // n_rep
-    slots = model.eval_slots(len(hp['rules']))
-    feed, fetches, y_locs = {}, [], []
-    for i_rule, (rule, slot) in enumerate(zip(hp['rules'], slots)):
+    batches = []
+    for i_rule, rule in enumerate(hp['rules']):
         trials = [task.generate_trials(rule, hp, 'random', batch_size=batch)
                   for _ in range(n_rep)]
         x = np.concatenate([t.x for t in trials], axis=1)
         T = x.shape[0]
         c_mask = np.concatenate([t.c_mask.reshape(T, batch, -1) for t in trials], axis=1)
-        feed.update({slot['x']: x,
-                     slot['y']: np.concatenate([t.y for t in trials], axis=1),
-                     slot['c_mask']: c_mask.reshape(T * x.shape[1], -1),
-                     slot['noise_seed']: _eval_noise_seed(hp, step, i_rule)})
+        batches.append({'x': x, 'y': np.concatenate([t.y for t in trials], axis=1),
+                        'c_mask': c_mask.reshape(T * x.shape[1], -1),
+                        'y_loc': np.concatenate([t.y_loc[-1:] for t in trials], axis=1),
+                        'noise_seed': _eval_noise_seed(hp, step, i_rule), 'noise': None})
+    return batches
+
+
+def draw_eval_noise(sess, model, batches):
+    """Draw the recurrent noise of eval_batches' batches now, into batch['noise'].
+
+    The evaluation graph's own noise tensors, fetched for the batches' shapes and seeds
+    (all rules in one call, drawn concurrently), so do_eval then gets exactly the noise it
+    would have drawn itself. No-op for a network without recurrent noise.
+    """
+    slots = model.eval_slots(len(batches))
+    if slots[0]['noise'] is None:
+        return batches
+    feed = {}
+    for b, slot in zip(batches, slots):
+        feed.update({slot['x']: b['x'], slot['noise_seed']: b['noise_seed']})
+    for b, noise in zip(batches, sess.run([slot['noise'] for slot in slots], feed)):
+        b['noise'] = noise
+    return batches
+
+
+def do_eval(sess, model, log, rule_train, step=0, batches=None):
+    """Evaluate every rule of hp['rules'] and append the results to log.
+
+    batches: eval_batches(hp, step), perhaps with draw_eval_noise applied — train() draws
+    them ahead in its background thread; by default they are drawn now. The 16 batches of
+    a rule run as one forward pass (the means equal the means of the per-batch means) and
+    all rules in one session call, concurrently.
+    Appends log['cost_<rule>'], log['creg_<rule>'], log['perf_<rule>'], log['perf_avg'],
+    log['perf_min'] (over rule_train) and log['growth']; returns log.
+    """
+    from network import get_perf  # network imports TensorFlow (see the module docstring)
+    hp = model.hp
+    if batches is None:
+        batches = eval_batches(hp, step)
+    slots = model.eval_slots(len(hp['rules']))
+    feed, fetches = {}, []
+    for b, slot in zip(batches, slots):
+        feed.update({slot['x']: b['x'], slot['y']: b['y'], slot['c_mask']: b['c_mask'],
+                     slot['noise_seed']: b['noise_seed']})
+        if b['noise'] is not None:
+            feed[slot['noise']] = b['noise']
         fetches.append((slot['cost_lsq'], slot['cost_reg'], slot['y_hat_last']))
-        y_locs.append(np.concatenate([t.y_loc[-1:] for t in trials], axis=1))
-    # Every rule in one call, so that TensorFlow runs the rules' passes concurrently.
     results = sess.run(fetches, feed_dict=feed)
-    for rule, (c_lsq, c_reg, y_hat_last), y_loc in zip(hp['rules'], results, y_locs):
+    for rule, (c_lsq, c_reg, y_hat_last), b in zip(hp['rules'], results, batches):
         log['cost_' + rule].append(float(c_lsq))
         log['creg_' + rule].append(float(c_reg))
-        log['perf_' + rule].append(float(np.mean(get_perf(y_hat_last, y_loc))))
+        log['perf_' + rule].append(float(np.mean(get_perf(y_hat_last, b['y_loc']))))
     rules = [rule_train] if isinstance(rule_train, str) else list(rule_train)
     perfs = [log['perf_' + r][-1] for r in rules]
     log['perf_avg'].append(float(np.mean(perfs)))
     log['perf_min'].append(float(np.min(perfs)))
     log['growth'].append({r: growth_label(log['perf_' + r][-1], hp) for r in hp['rules']})
     return log
+
+
+def _evaluates(step, evaluated_step, display_step, max_steps, batch):
+    """Whether the training loop evaluates (and saves a checkpoint) before step `step`."""
+    return evaluated_step != step and (step % display_step == 0 or
+                                       step * batch >= max_steps)
+
+
+def _training_draws(sess, model, hp, step, evaluated_step, display_step, max_steps):
+    """Every draw of the training loop from `step` on, in the loop's order (SPEC §6).
+
+    Yields ('eval', step, batches, rng) where the loop evaluates — batches from
+    eval_batches with their noise drawn, rng a copy of hp['rng'] just after them (saved
+    with the checkpoint) — and ('train', step, trial, noise) for every training step: the
+    rule and trial drawn from hp['rng'], the recurrent noise of its seed (None without
+    noise). Ends after the evaluation at max_steps. train() runs this in a background
+    thread (prefetch.Prefetcher) while the session trains.
+    """
+    batch = hp['batch_size_train']
+    while True:
+        if _evaluates(step, evaluated_step, display_step, max_steps, batch):
+            batches = eval_batches(hp, step)
+            rng = np.random.RandomState()
+            rng.set_state(hp['rng'].get_state())
+            yield 'eval', step, draw_eval_noise(sess, model, batches), rng
+            evaluated_step = step
+            if step * batch >= max_steps:
+                return
+        rule = hp['rng'].choice(hp['rule_trains'], p=hp['rule_probs'])
+        trial = task.generate_trials(rule, hp, 'random', batch_size=batch)
+        noise = None
+        if model.noise is not None:
+            noise = sess.run(model.noise, {model.x: trial.x,
+                                           model.noise_seed: _train_noise_seed(hp, step)})
+        yield 'train', step, trial, noise
+        step += 1
+
+
+def _next_draw(draws, kind, step):
+    """The next item of _training_draws, checked to be the loop's next (kind, step)."""
+    item = next(draws)
+    if item[:2] != (kind, step):
+        raise RuntimeError('training draws out of order: expected {} {}, got {} {}'.format(
+            kind, step, *item[:2]))
+    return item[2:]
 
 
 # ----------------------------------------------------------------------------------------
@@ -340,6 +423,13 @@ def _summary_line(log, hp):
         log['trials'][-1], log['times'][-1], perfs, log['perf_min'][-1])
 
 
+# Threads per TensorFlow operation in train(). One: the recurrence's small operations
+# gain little from a second thread, and the draws of the background thread (prefetch) use
+# the other core; the evaluation's rules still run concurrently (one inter-op thread per
+# core). See docs/PERFORMANCE.md.
+INTRA_OP_THREADS = 1
+
+
 def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new',
           rule_trains=None, rule_prob_map=None, seed=0, load_dir=None, trainables=None,
           verbose=True):
@@ -397,7 +487,7 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
             return 'reached max trials {}'.format(int(max_steps))
         return None
 
-    sess_config = tf.ConfigProto(intra_op_parallelism_threads=0,
+    sess_config = tf.ConfigProto(intra_op_parallelism_threads=INTRA_OP_THREADS,
                                  inter_op_parallelism_threads=0)
     with tf.Session(config=sess_config) as sess:
         if step > 0:
@@ -432,17 +522,25 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
         bar = tqdm(total=total, initial=start_trials, unit='trial', disable=not verbose,
                    dynamic_ncols=True, desc='training')
         evaluated_step = step if log['trials'] else -1
+        # Trials and noise are drawn ahead, in order, while the session trains; at most
+        # one interval ahead (memory: an evaluation's noise is T × 512 × n_rnn per rule).
+        # The evaluation graph is built here: the background thread must not add to it.
+        model.eval_slots(len(hp['rules']))
+        draws = prefetch.Prefetcher(_training_draws(sess, model, hp, step, evaluated_step,
+                                                    display_step, max_steps),
+                                    depth=display_step + 1)
         try:
             while reason is None:
                 trials_now = step * batch
-                if evaluated_step != step and (step % display_step == 0 or
-                                               trials_now >= max_steps):
+                if _evaluates(step, evaluated_step, display_step, max_steps, batch):
                     log['trials'].append(trials_now)
                     log['times'].append(time.time() - t_start)
-                    log = do_eval(sess, model, log, hp['rule_trains'], step=step)
+                    batches, rng = _next_draw(draws, 'eval', step)
+                    log = do_eval(sess, model, log, hp['rule_trains'], step=step,
+                                  batches=batches)
                     ckpt = tools.checkpoint_dir(model_dir, trials_now)
                     model.save(ckpt)
-                    tools.save_rng_state(hp['rng'], os.path.join(ckpt, tools.RNG_FILE))
+                    tools.save_rng_state(rng, os.path.join(ckpt, tools.RNG_FILE))
                     tools.save_log(log, model_dir)
                     evaluated_step = step
                     if verbose:
@@ -450,10 +548,11 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
                     reason = done(log)
                     if reason is not None:
                         break
-                rule = hp['rng'].choice(hp['rule_trains'], p=hp['rule_probs'])
-                trial = task.generate_trials(rule, hp, 'random', batch_size=batch)
+                trial, noise = _next_draw(draws, 'train', step)
                 feed = tools.gen_feed_dict(model, trial, hp)
                 feed[model.noise_seed] = _train_noise_seed(hp, step)
+                if noise is not None:
+                    feed[model.noise] = noise
                 sess.run(model.train_step, feed_dict=feed)
                 step += 1
                 bar.update(batch)
@@ -466,6 +565,8 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
             print('\nTraining interrupted at trial {}. Last checkpoint: {}. Run the same '
                   'command again to resume from it.'.format(step * batch, last), flush=True)
             raise
+        finally:
+            draws.close()
         bar.close()
     if verbose:
         print('Done: {} trials in {:.1f} s, min perf {:.3f} — {} ({}).'.format(
