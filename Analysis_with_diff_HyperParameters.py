@@ -13,7 +13,9 @@ their networks learn at different speeds); task information; hidden activity H o
 trained rule at its own stage checkpoints; unit classification (neuron_info) and the
 population PSTH of every analysed epoch of every rule the experiment trained.
 Experiments whose model folder holds no trained run yet are reported and skipped; a rule
-with no checkpoint in any stage (not learned far enough yet) is reported and skipped.
+with no checkpoint in any stage (not learned far enough yet) is reported and skipped, and
+so is a block whose data the model does not hold (common.DataUnavailable); checkpoints
+that log.json lists but whose folder is missing are named in one warning and left out.
 Stored H and neuron_info pickles are reused unless --recompute.
 """
 
@@ -24,8 +26,8 @@ import traceback
 
 import tools
 import Training_with_diff_HyperParameters as thp
-from analysis import common
-from Main_analysis import BlockRunner, count_new_figures
+from stages import expand_trial_list
+from analysis.runner import BlockRunner, count_new_figures, log_on_disk
 
 # Epochs whose selective units get a PSTH (and a neuron_info pickle), per rule; the
 # delayed-response rules with other delays (odr500 … odr15000) use 'odr'. A rule not
@@ -91,7 +93,7 @@ def _group_by_checkpoints(stages, rules):
     each group is computed with one graph and no rule at another rule's checkpoints."""
     groups = {}
     for rule in rules:
-        trials = tuple(common.expand_trial_list(stages, rule))
+        trials = tuple(expand_trial_list(stages, rule))
         groups.setdefault(trials, []).append(rule)
     return [(list(t), r) for t, r in groups.items()]
 
@@ -128,7 +130,7 @@ def analyse_experiment(name, root='data', recompute=False):
     start = time.time()
     print('\n=== {} — {} [{}]'.format(name, exp.what, model_dir), flush=True)
     hp = tools.load_hp(model_dir)
-    log = tools.load_log(model_dir)
+    log = log_on_disk(model_dir, tools.load_log(model_dir))   # warns of missing checkpoints
     run = BlockRunner()
     rules = list(hp['rule_trains'])     # what this folder was trained on
 
@@ -142,7 +144,7 @@ def analyse_experiment(name, root='data', recompute=False):
                         count_new_figures(model_dir, start)[0], run.done, run.skipped)
     staged = []
     for rule in rules:
-        if common.expand_trial_list(stages, rule):
+        if expand_trial_list(stages, rule):
             staged.append(rule)
         else:
             label = '{}: rule {}'.format(name, rule)

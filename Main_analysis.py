@@ -4,11 +4,16 @@
     python Main_analysis.py --model-dir data/6tasks_paper
 
 Like the original script, the analysis is a list of blocks: enable or disable a figure by
-(un)commenting its line in main(). Checkpoints are grouped into early / mid / mature
-stages from the model's own training log (print_basic_info(auto_range_select=True));
-the checkpoint ranges of the published model are kept below as commented examples.
-Each block runs through ``run(...)``: a missing stage, pickle or rule prints one
-[skipped] line and the run goes on. Figures go to figure/figure_<model folder>/.
+(un)commenting its line in main(); each line has the original's call form. Checkpoints are
+grouped into early / mid / mature stages from the model's own training log
+(print_basic_info(auto_range_select=True); stages.py says how); the checkpoint ranges of
+the published model are kept below as commented examples. Checkpoints that log.json lists
+but whose folder is missing are named in one warning and left out.
+Each block runs through ``run(...)`` (analysis.runner.BlockRunner): a block whose data the
+model does not hold (common.DataUnavailable: a rule it was not trained on, a stage without
+checkpoints, a missing pickle) prints one [skipped] line and the run goes on; any other
+error is a bug and stops the run with its traceback. Figures go to
+figure/figure_<model folder>/.
 """
 
 import argparse
@@ -16,72 +21,13 @@ import os
 import sys
 import time
 
+import stages
 import tools
 from analysis import common
+from analysis.runner import BlockRunner, count_new_figures, log_on_disk
 
 DEFAULT_MODEL_DIR = os.path.join('data', '6tasks')
 MODELS_ROOT = 'data'
-WM_RULES = ['odr', 'odrd']
-ANTI_RULES = ['overlap', 'zero_gap', 'gap', 'gap500']
-
-# Failures that mean "this block cannot run on this model" (a rule the model was not
-# trained on, a stage without checkpoints, a missing checkpoint or pickle): reported,
-# not fatal. Anything else is a bug and stops the run.
-SKIPPABLE = (FileNotFoundError, KeyError, ValueError)
-
-
-class BlockRunner(object):
-    """Run one analysis block; report and count the blocks that cannot run."""
-
-    def __init__(self):
-        self.done = 0
-        self.skipped = []
-
-    def __call__(self, fn, *args, **kwargs):
-        label = _block_label(fn, args, kwargs)
-        print('\n== {}'.format(label), flush=True)
-        try:
-            out = fn(*args, **kwargs)
-        except SKIPPABLE as e:
-            msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-            print('[skipped] {}: {}: {}'.format(label, type(e).__name__, msg),
-                  file=sys.stderr, flush=True)
-            self.skipped.append(label)
-            return None
-        self.done += 1
-        return out
-
-
-def _block_label(fn, args, kwargs):
-    """'plot_PSTH odrd stim1 plot_oppo_dir=True': the function and its short arguments."""
-    def short(v):
-        return isinstance(v, (str, int, float, bool)) or (
-            isinstance(v, tuple) and len(v) <= 3 and all(isinstance(x, (str, int)) for x in v))
-    parts = [fn.__name__]
-    parts += [str(a) for a in args if short(a) and not (isinstance(a, str) and os.sep in a)]
-    parts += ['{}={}'.format(k, v) for k, v in kwargs.items() if short(v)]
-    return ' '.join(parts)
-
-
-def sub_stages(stages, rules):
-    """The part of a stage dict about ``rules`` (the rules the model knows)."""
-    return {r: stages[r] for r in rules if r in stages}
-
-
-def last_of_each_stage(stages):
-    """Stage dict keeping only the last checkpoint of every stage."""
-    return {r: {s: list(v)[-1:] for s, v in st.items()} for r, st in stages.items()}
-
-
-def count_new_figures(model_dir, since):
-    """Number of PNG files under figure/figure_<model>/ written since ``since`` (time)."""
-    root = os.path.join(common.FIGURE_ROOT, 'figure_' + common.model_name(model_dir))
-    n = 0
-    for folder, _, files in os.walk(root):
-        n += sum(1 for f in files if f.endswith('.png')
-                 and os.path.getmtime(os.path.join(folder, f)) >= since)
-    return n, root
-
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -134,10 +80,11 @@ def main(argv=None):
     from analysis.monkey import real_neuron_PCA  # noqa: F401
     recompute = args.recompute
     run = BlockRunner()
+    log = log_on_disk(model_dir, log)      # one warning names checkpoints missing on disk
 
-    wm = [r for r in WM_RULES if r in hp['rule_trains']]
-    anti = [r for r in ANTI_RULES if r in hp['rule_trains']]
-    missing = [r for r in WM_RULES + ANTI_RULES if r not in hp['rule_trains']]
+    wm = [r for r in common.WM_RULES if r in hp['rule_trains']]
+    anti = [r for r in common.ANTI_RULES if r in hp['rule_trains']]
+    missing = [r for r in common.WM_RULES + common.ANTI_RULES if r not in hp['rule_trains']]
     if missing:
         common.note('this model was not trained on {}: their blocks will be skipped'.format(
             ', '.join(missing)))
@@ -151,9 +98,9 @@ def main(argv=None):
     if trial_selected is None:
         print('Main_analysis: no stage selection for {}; nothing to analyse'.format(model_dir))
         return {'figures': 0, 'skipped': run.skipped, 'seconds': time.time() - start}
-    trial_list_odr_odrd = sub_stages(trial_selected, wm)
-    trial_list_antisacc = sub_stages(trial_selected, anti)
-    trial_list_sample = last_of_each_stage(trial_selected)
+    trial_list_odr_odrd = common.sub_stages(trial_selected, wm)
+    trial_list_antisacc = common.sub_stages(trial_selected, anti)
+    trial_list_sample = common.last_of_each_stage(trial_selected)
     # Every checkpoint of the log (for the commented "over all checkpoints" lines):
     # trial_list_all = log['trials']
     # Ranges of the published model (data/6tasks_paper), as in the original script:
@@ -218,98 +165,98 @@ def main(argv=None):
         PSTH_log=psth('gap500', 'stim1', trial_list_antisacc))
 
     # ---------------------------------------------------------------- Fig S2B growth ----
-    run(plot_epoch_mean_growth, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd,
-        'stim1', PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
-    run(plot_epoch_mean_growth, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd,
-        'delay1', PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
-    run(plot_epoch_mean_growth, hp, log, model_dir, 'odr', 'delay1', trial_list_odr_odrd,
-        'delay1', PSTH_log=psth('odr', 'delay1', trial_list_odr_odrd))
-    run(plot_epoch_mean_growth, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd,
-        'stim1', PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
-    run(plot_epoch_mean_growth, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd,
-        'delay2', PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
-    run(plot_epoch_mean_growth, hp, log, model_dir, 'odrd', 'delay1', trial_list_odr_odrd,
-        'delay1', PSTH_log=psth('odrd', 'delay1', trial_list_odr_odrd))
-    run(plot_epoch_mean_growth, hp, log, model_dir, 'odrd', 'delay2', trial_list_odr_odrd,
-        'delay2', PSTH_log=psth('odrd', 'delay2', trial_list_odr_odrd))
-    run(plot_epoch_mean_growth, hp, log, model_dir, 'overlap', 'stim1', trial_list_antisacc,
-        'stim1', PSTH_log=psth('overlap', 'stim1', trial_list_antisacc))
-    run(plot_epoch_mean_growth, hp, log, model_dir, 'zero_gap', 'stim1', trial_list_antisacc,
-        'stim1', PSTH_log=psth('zero_gap', 'stim1', trial_list_antisacc))
-    run(plot_epoch_mean_growth, hp, log, model_dir, 'gap', 'stim1', trial_list_antisacc,
-        'stim1', PSTH_log=psth('gap', 'stim1', trial_list_antisacc))
-    run(plot_epoch_mean_growth, hp, log, model_dir, 'gap500', 'stim1', trial_list_antisacc,
-        'stim1', PSTH_log=psth('gap500', 'stim1', trial_list_antisacc))
+    run(plot_epoch_mean_growth, hp, log, trial_list_odr_odrd, model_dir,
+        'odr', 'stim1', 'stim1', PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
+    run(plot_epoch_mean_growth, hp, log, trial_list_odr_odrd, model_dir,
+        'odr', 'stim1', 'delay1', PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
+    run(plot_epoch_mean_growth, hp, log, trial_list_odr_odrd, model_dir,
+        'odr', 'delay1', 'delay1', PSTH_log=psth('odr', 'delay1', trial_list_odr_odrd))
+    run(plot_epoch_mean_growth, hp, log, trial_list_odr_odrd, model_dir,
+        'odrd', 'stim1', 'stim1', PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
+    run(plot_epoch_mean_growth, hp, log, trial_list_odr_odrd, model_dir,
+        'odrd', 'stim1', 'delay2', PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
+    run(plot_epoch_mean_growth, hp, log, trial_list_odr_odrd, model_dir,
+        'odrd', 'delay1', 'delay1', PSTH_log=psth('odrd', 'delay1', trial_list_odr_odrd))
+    run(plot_epoch_mean_growth, hp, log, trial_list_odr_odrd, model_dir,
+        'odrd', 'delay2', 'delay2', PSTH_log=psth('odrd', 'delay2', trial_list_odr_odrd))
+    run(plot_epoch_mean_growth, hp, log, trial_list_antisacc, model_dir,
+        'overlap', 'stim1', 'stim1', PSTH_log=psth('overlap', 'stim1', trial_list_antisacc))
+    run(plot_epoch_mean_growth, hp, log, trial_list_antisacc, model_dir,
+        'zero_gap', 'stim1', 'stim1', PSTH_log=psth('zero_gap', 'stim1', trial_list_antisacc))
+    run(plot_epoch_mean_growth, hp, log, trial_list_antisacc, model_dir,
+        'gap', 'stim1', 'stim1', PSTH_log=psth('gap', 'stim1', trial_list_antisacc))
+    run(plot_epoch_mean_growth, hp, log, trial_list_antisacc, model_dir,
+        'gap500', 'stim1', 'stim1', PSTH_log=psth('gap500', 'stim1', trial_list_antisacc))
     # Over every checkpoint of the training run (computes H for all of them):
     # PSTH_log = run(gen_PSTH_log, hp, trial_list_all, model_dir, 'odr', 'stim1', log=log)
-    # run(plot_epoch_mean_growth, hp, log, model_dir, 'odr', 'stim1', trial_list_all,
-    #     'delay1', PSTH_log=PSTH_log)
+    # run(plot_epoch_mean_growth, hp, log, trial_list_all, model_dir,
+    #     'odr', 'stim1', 'delay1', PSTH_log=PSTH_log)
 
     # ---------------------------------------------------------------- stage ANOVA -------
     # Analysed period: an epoch name or (start, end) in ms (cue onset → +250 ms below).
-    run(neuron_period_activity_analysis, hp, log, model_dir, 'odr', 'stim1',
-        trial_list_odr_odrd, 'stim1', PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
-    run(neuron_period_activity_analysis, hp, log, model_dir, 'odr', 'delay1',
-        trial_list_odr_odrd, 'delay1', PSTH_log=psth('odr', 'delay1', trial_list_odr_odrd))
-    run(neuron_period_activity_analysis, hp, log, model_dir, 'odrd', 'stim1',
-        trial_list_odr_odrd, 'stim1', PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
-    run(neuron_period_activity_analysis, hp, log, model_dir, 'odrd', 'delay1',
-        trial_list_odr_odrd, 'delay1', PSTH_log=psth('odrd', 'delay1', trial_list_odr_odrd))
-    run(neuron_period_activity_analysis, hp, log, model_dir, 'odrd', 'delay2',
-        trial_list_odr_odrd, 'delay2', PSTH_log=psth('odrd', 'delay2', trial_list_odr_odrd))
-    run(neuron_period_activity_analysis, hp, log, model_dir, 'overlap', 'stim1',
-        trial_list_antisacc, (1000, 1250),
+    run(neuron_period_activity_analysis, hp, log, trial_list_odr_odrd, model_dir,
+        'odr', 'stim1', 'stim1', PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
+    run(neuron_period_activity_analysis, hp, log, trial_list_odr_odrd, model_dir,
+        'odr', 'delay1', 'delay1', PSTH_log=psth('odr', 'delay1', trial_list_odr_odrd))
+    run(neuron_period_activity_analysis, hp, log, trial_list_odr_odrd, model_dir,
+        'odrd', 'stim1', 'stim1', PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
+    run(neuron_period_activity_analysis, hp, log, trial_list_odr_odrd, model_dir,
+        'odrd', 'delay1', 'delay1', PSTH_log=psth('odrd', 'delay1', trial_list_odr_odrd))
+    run(neuron_period_activity_analysis, hp, log, trial_list_odr_odrd, model_dir,
+        'odrd', 'delay2', 'delay2', PSTH_log=psth('odrd', 'delay2', trial_list_odr_odrd))
+    run(neuron_period_activity_analysis, hp, log, trial_list_antisacc, model_dir,
+        'overlap', 'stim1', (1000, 1250),
         PSTH_log=psth('overlap', 'stim1', trial_list_antisacc))
-    run(neuron_period_activity_analysis, hp, log, model_dir, 'zero_gap', 'stim1',
-        trial_list_antisacc, (1000, 1250),
+    run(neuron_period_activity_analysis, hp, log, trial_list_antisacc, model_dir,
+        'zero_gap', 'stim1', (1000, 1250),
         PSTH_log=psth('zero_gap', 'stim1', trial_list_antisacc))
-    run(neuron_period_activity_analysis, hp, log, model_dir, 'gap', 'stim1',
-        trial_list_antisacc, (1100, 1350),
+    run(neuron_period_activity_analysis, hp, log, trial_list_antisacc, model_dir,
+        'gap', 'stim1', (1100, 1350),
         PSTH_log=psth('gap', 'stim1', trial_list_antisacc))
-    run(neuron_period_activity_analysis, hp, log, model_dir, 'gap500', 'stim1',
-        trial_list_antisacc, (1500, 1750),
+    run(neuron_period_activity_analysis, hp, log, trial_list_antisacc, model_dir,
+        'gap500', 'stim1', (1500, 1750),
         PSTH_log=psth('gap500', 'stim1', trial_list_antisacc))
     # All checkpoints of each stage instead of the last one:
-    # run(neuron_period_activity_analysis, hp, log, model_dir, 'odrd', 'delay2',
-    #     trial_list_odr_odrd, 'delay2', last_step=False)
+    # run(neuron_period_activity_analysis, hp, log, trial_list_odr_odrd, model_dir,
+    #     'odrd', 'delay2', 'delay2', last_step=False)
 
     # ---------------------------------------------------------------- t-test heatmaps ---
-    run(plot_period_ttest_heatmap, hp, log, model_dir, 'odr', 'stim1', trial_list_odr_odrd,
-        'stim1', PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
-    run(plot_period_ttest_heatmap, hp, log, model_dir, 'odr', 'delay1', trial_list_odr_odrd,
-        'delay1', PSTH_log=psth('odr', 'delay1', trial_list_odr_odrd))
-    run(plot_period_ttest_heatmap, hp, log, model_dir, 'odrd', 'stim1', trial_list_odr_odrd,
-        'stim1', PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
-    run(plot_period_ttest_heatmap, hp, log, model_dir, 'odrd', 'delay1', trial_list_odr_odrd,
-        'delay1', PSTH_log=psth('odrd', 'delay1', trial_list_odr_odrd))
-    run(plot_period_ttest_heatmap, hp, log, model_dir, 'odrd', 'delay2', trial_list_odr_odrd,
-        'delay2', PSTH_log=psth('odrd', 'delay2', trial_list_odr_odrd))
-    run(plot_period_ttest_heatmap, hp, log, model_dir, 'overlap', 'stim1', trial_list_antisacc,
-        'stim1', PSTH_log=psth('overlap', 'stim1', trial_list_antisacc))
-    run(plot_period_ttest_heatmap, hp, log, model_dir, 'zero_gap', 'stim1', trial_list_antisacc,
-        'stim1', PSTH_log=psth('zero_gap', 'stim1', trial_list_antisacc))
-    run(plot_period_ttest_heatmap, hp, log, model_dir, 'gap', 'stim1', trial_list_antisacc,
-        'stim1', PSTH_log=psth('gap', 'stim1', trial_list_antisacc))
-    run(plot_period_ttest_heatmap, hp, log, model_dir, 'gap500', 'stim1', trial_list_antisacc,
-        'stim1', PSTH_log=psth('gap500', 'stim1', trial_list_antisacc))
+    run(plot_period_ttest_heatmap, hp, log, trial_list_odr_odrd, model_dir,
+        'odr', 'stim1', 'stim1', PSTH_log=psth('odr', 'stim1', trial_list_odr_odrd))
+    run(plot_period_ttest_heatmap, hp, log, trial_list_odr_odrd, model_dir,
+        'odr', 'delay1', 'delay1', PSTH_log=psth('odr', 'delay1', trial_list_odr_odrd))
+    run(plot_period_ttest_heatmap, hp, log, trial_list_odr_odrd, model_dir,
+        'odrd', 'stim1', 'stim1', PSTH_log=psth('odrd', 'stim1', trial_list_odr_odrd))
+    run(plot_period_ttest_heatmap, hp, log, trial_list_odr_odrd, model_dir,
+        'odrd', 'delay1', 'delay1', PSTH_log=psth('odrd', 'delay1', trial_list_odr_odrd))
+    run(plot_period_ttest_heatmap, hp, log, trial_list_odr_odrd, model_dir,
+        'odrd', 'delay2', 'delay2', PSTH_log=psth('odrd', 'delay2', trial_list_odr_odrd))
+    run(plot_period_ttest_heatmap, hp, log, trial_list_antisacc, model_dir,
+        'overlap', 'stim1', 'stim1', PSTH_log=psth('overlap', 'stim1', trial_list_antisacc))
+    run(plot_period_ttest_heatmap, hp, log, trial_list_antisacc, model_dir,
+        'zero_gap', 'stim1', 'stim1', PSTH_log=psth('zero_gap', 'stim1', trial_list_antisacc))
+    run(plot_period_ttest_heatmap, hp, log, trial_list_antisacc, model_dir,
+        'gap', 'stim1', 'stim1', PSTH_log=psth('gap', 'stim1', trial_list_antisacc))
+    run(plot_period_ttest_heatmap, hp, log, trial_list_antisacc, model_dir,
+        'gap500', 'stim1', 'stim1', PSTH_log=psth('gap500', 'stim1', trial_list_antisacc))
 
     # ---------------------------------------------------------------- preferred location
-    run(seldir_analysis, hp, log, model_dir, 'odr', 'stim1', 'odrd', 'stim1',
-        trial_list_odr_odrd)
-    run(seldir_analysis, hp, log, model_dir, 'odr', 'delay1', 'odrd', 'delay1',
-        trial_list_odr_odrd)
-    run(seldir_analysis, hp, log, model_dir, 'odr', 'delay1', 'odrd', 'delay2',
-        trial_list_odr_odrd)
-    run(seldir_analysis, hp, log, model_dir, 'odrd', 'delay1', 'odrd', 'delay2',
-        trial_list_odr_odrd)
-    run(seldir_analysis, hp, log, model_dir, 'odrd', 'stim1', 'odrd', 'delay2',
-        trial_list_odr_odrd)
-    run(seldir_analysis, hp, log, model_dir, 'overlap', 'stim1', 'gap', 'stim1',
-        trial_list_antisacc)
+    run(seldir_analysis, model_dir, 'odr', 'stim1', 'odrd', 'stim1',
+        trial_list_odr_odrd, ('exh_neurons', 'mix_neurons'))
+    run(seldir_analysis, model_dir, 'odr', 'delay1', 'odrd', 'delay1',
+        trial_list_odr_odrd, ('exh_neurons', 'mix_neurons'))
+    run(seldir_analysis, model_dir, 'odr', 'delay1', 'odrd', 'delay2',
+        trial_list_odr_odrd, ('exh_neurons', 'mix_neurons'))
+    run(seldir_analysis, model_dir, 'odrd', 'delay1', 'odrd', 'delay2',
+        trial_list_odr_odrd, ('exh_neurons', 'mix_neurons'))
+    run(seldir_analysis, model_dir, 'odrd', 'stim1', 'odrd', 'delay2',
+        trial_list_odr_odrd, ('exh_neurons', 'mix_neurons'))
+    run(seldir_analysis, model_dir, 'overlap', 'stim1', 'gap', 'stim1',
+        trial_list_antisacc, ('exh_neurons', 'mix_neurons'))
     # Across task families (computes H and neuron_info of each rule at the other's
     # checkpoints):
-    # run(seldir_analysis, hp, log, model_dir, 'overlap', 'stim1', 'odr', 'stim1',
-    #     trial_list_all)
+    # run(seldir_analysis, model_dir, 'overlap', 'stim1', 'odr', 'stim1', trial_list_all,
+    #     ('exh_neurons', 'mix_neurons'))
 
     # ---------------------------------------------------------------- Fig 3B units ------
     # The last checkpoint of each stage; --sample-neurons units per checkpoint.
@@ -338,13 +285,15 @@ def main(argv=None):
     #     'exh_neurons', max_neurons=n_sample)
 
     # ---------------------------------------------------------------- PCA ---------------
-    run(neuron_PCA, hp, log, model_dir, 'odr', trial_list_odr_odrd)
-    run(neuron_PCA, hp, log, model_dir, 'odrd', trial_list_odr_odrd)
-    run(neuron_PCA, hp, log, model_dir, 'overlap', trial_list_antisacc)
-    run(neuron_PCA, hp, log, model_dir, 'zero_gap', trial_list_antisacc)
-    run(neuron_PCA, hp, log, model_dir, 'gap', trial_list_antisacc)
-    run(neuron_PCA, hp, log, model_dir, 'gap500', trial_list_antisacc)
-    # run(neuron_PCA, hp, log, model_dir, 'odr', trial_list_odr_odrd, n_components=3)
+    # trial_num: one checkpoint (the original's form) or, as here, the stages of a trial
+    # list (the last checkpoint of each stage).
+    run(neuron_PCA, hp, log, model_dir, trial_list_odr_odrd, 'odr')
+    run(neuron_PCA, hp, log, model_dir, trial_list_odr_odrd, 'odrd')
+    run(neuron_PCA, hp, log, model_dir, trial_list_antisacc, 'overlap')
+    run(neuron_PCA, hp, log, model_dir, trial_list_antisacc, 'zero_gap')
+    run(neuron_PCA, hp, log, model_dir, trial_list_antisacc, 'gap')
+    run(neuron_PCA, hp, log, model_dir, trial_list_antisacc, 'gap500')
+    # run(neuron_PCA, hp, log, model_dir, trial_list_odr_odrd, 'odr', n_components=3)
 
     # ---------------------------------------------------------------- behaviour -------
     # A few evenly spaced checkpoints per stage: each one runs 64 cue/distractor
@@ -352,9 +301,10 @@ def main(argv=None):
     n_behaviour = args.behaviour_checkpoints
     wm_behaviour = common.thin_stages(trial_list_odr_odrd, n_behaviour)
     anti_behaviour = common.thin_stages(trial_list_antisacc, n_behaviour)
-    run(odrd_distractor_analysis, hp, log, model_dir, sub_stages(wm_behaviour, ['odrd']))
+    run(odrd_distractor_analysis, hp, log, model_dir,
+        common.sub_stages(wm_behaviour, ['odrd']))
     for rule in anti:
-        run(saccade_distribut_analysis, hp, log, model_dir, rule, anti_behaviour)
+        run(saccade_distribut_analysis, hp, log, rule, model_dir, anti_behaviour)
     # Every stage checkpoint instead of a sample:
     # run(odrd_distractor_analysis, hp, log, model_dir, trial_list_odr_odrd)
 
@@ -362,25 +312,28 @@ def main(argv=None):
     # One network per stage: the checkpoint whose performance is closest to the stage's
     # target (the published model: 616960 for mature ODR).
     for rule in wm:
-        for stage in common.STAGES:
+        for stage in stages.STAGES:
             trial_num = common.representative_checkpoint(hp, log, trial_list_odr_odrd, rule,
                                                          stage)
             if trial_num is None:
                 common.note('{}: no {} checkpoint for decoding / dPCA'.format(rule, stage))
                 continue
-            run(Decoder_analysis, hp, log, model_dir, trial_num, rule=rule, window_size=10,
-                test_num=2)
+            run(Decoder_analysis, hp, model_dir, trial_num=trial_num, rule=rule,
+                window_size=10, test_num=2)
             if rule == 'odr':
-                run(neuron_dPCA, hp, log, model_dir, trial_num, rule=rule, task_mode='test')
-    # run(Decoder_analysis, hp, log, model_dir, 616960, rule='odr', window_size=10)
-    # run(neuron_dPCA, hp, log, model_dir, 616960, rule='odr', invert_tcomp_y=True)
+                run(neuron_dPCA, hp, log, model_dir, trial_num=trial_num, rule=rule,
+                    task_mode='test')
+    # run(Decoder_analysis, hp, model_dir, trial_num=616960, window_size=10, test_num=2)
+    # run(neuron_dPCA, hp, log, model_dir, trial_num=616960, rule='odr', task_mode='test',
+    #     invert_tcomp_y=True)
 
     # ---------------------------------------------------------------- monkey data -----
     # The recordings of Zhou et al. are not public; with your own files in the formats of
     # analysis/monkey.py (make_synthetic_recording writes an example):
-    # run(realneuron_Decoder_analysis, 'data/adultFiringRate8trials.txt', window_size=10)
-    # run(real_neuron_dPCA, 'data/adultFiringRate8trials.txt')
-    # run(real_neuron_PCA, 'data/adultneuron.txt')
+    # run(realneuron_Decoder_analysis, neuron_file='data/adultFiringRate8trials.txt',
+    #     window_size=10)
+    # run(real_neuron_dPCA, neuron_file='data/adultFiringRate8trials.txt')
+    # run(real_neuron_PCA, neuron_file='data/adultneuron.txt')
 
     n_fig, root = count_new_figures(model_dir, start)
     elapsed = time.time() - start

@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 from tqdm.auto import tqdm
 
+import stages
 import task
 import tools
 from analysis import common
@@ -51,7 +52,7 @@ class CheckpointRunner(object):
         """Load checkpoint <model_dir>/<trial_num> (a clear error lists the valid ones)."""
         folder = tools.checkpoint_dir(self.model_dir, trial_num)
         if not tools.has_checkpoint(folder):
-            raise FileNotFoundError('No checkpoint at trial {} in {}; checkpoints: {}'.format(
+            raise common.DataUnavailable('No checkpoint at trial {} in {}; checkpoints: {}'.format(
                 trial_num, self.model_dir, _short_list(tools.list_checkpoints(self.model_dir))))
         self.model.restore(folder)
         self.trial_num = int(trial_num)
@@ -113,14 +114,9 @@ def _task_info_entry(trial):
     return entry
 
 
-def gen_task_info(hp, log, model_dir, rules=None, return_trial_store=False):
-    """Write model_dir/task_info.pkl: rule → {'in_loc' (128,) location index per test
-    trial, 'in_loc_2'… for further stimuli, 'in_loc_set', 'epoch_info' (steps)}.
-
-    Existing entries of other rules are kept. Returns task_info (and the {rule: Trial}
-    store if return_trial_store).
-    """
-    rules = hp['rule_trains'] if rules is None else common.as_list(rules, 'rules')
+def _write_task_info(hp, model_dir, rules):
+    """Add the entries of ``rules`` to model_dir/task_info.pkl (others kept); returns
+    (task_info, {rule: Trial} of the test trials)."""
     for rule in rules:
         common.check_rule(hp, rule)
     path = common.task_info_path(model_dir)
@@ -129,17 +125,31 @@ def gen_task_info(hp, log, model_dir, rules=None, return_trial_store=False):
     for rule, trial in store.items():
         task_info[rule] = _task_info_entry(trial)
     tools.save_pickle(task_info, path)
+    return task_info, store
+
+
+def gen_task_info(hp, log, model_dir, rules=None, return_trial_store=False):
+    """Write model_dir/task_info.pkl: rule → {'in_loc' (128,) location index per test
+    trial, 'in_loc_2'… for further stimuli, 'in_loc_set', 'epoch_info' (steps)}.
+
+    rules: a rule or a list (default: hp['rule_trains']). Existing entries of other rules
+    are kept. ``log`` is not read: task info depends on hp only (the parameter keeps the
+    original's call form gen_task_info(hp, log, model_dir, rules)). Returns task_info
+    (and the {rule: Trial} store if return_trial_store).
+    """
+    rules = hp['rule_trains'] if rules is None else common.as_list(rules, 'rules')
+    task_info, store = _write_task_info(hp, model_dir, rules)
     return (task_info, store) if return_trial_store else task_info
 
 
-def task_info_for(hp, log, model_dir, rules):
+def task_info_for(hp, model_dir, rules):
     """task_info dict holding every rule of ``rules`` (task_info.pkl extended if needed)."""
     rules = common.as_list(rules, 'rules')
     path = common.task_info_path(model_dir)
     task_info = tools.load_pickle(path) if os.path.isfile(path) else {}
     missing = [r for r in rules if r not in task_info]
     if missing:
-        task_info = gen_task_info(hp, log, model_dir, missing)
+        task_info, _ = _write_task_info(hp, model_dir, missing)
     return task_info
 
 
@@ -147,14 +157,28 @@ def compute_H(hp, log, model_dir, rules=None, trial_list=None, recompute=False,
               save_H_pickle=True, verbose=True):
     """Hidden activity of every (checkpoint, rule) → <trial>/H_<rule>.pkl.
 
-    The graph is built once; each checkpoint is restored once and every rule is run on
-    it. Existing pickles are kept unless recompute. Also writes task_info.pkl.
-    trial_list: list / range / stage dict (default: every checkpoint in the log).
+    rules: default hp['rule_trains']; trial_list: list / range / stage dict (default:
+    every checkpoint of ``log``, the only use of the log). See compute_H_at.
     Returns {trial: {rule: H}} when save_H_pickle is False, else None.
     """
     rules = hp['rule_trains'] if rules is None else common.as_list(rules, 'rules')
-    trials = common.expand_trial_list(log['trials'] if trial_list is None else trial_list)
-    _, store = gen_task_info(hp, log, model_dir, rules, return_trial_store=True)
+    trials = stages.expand_trial_list(log['trials'] if trial_list is None else trial_list)
+    return compute_H_at(hp, model_dir, rules, trials, recompute=recompute,
+                        save_H_pickle=save_H_pickle, verbose=verbose)
+
+
+def compute_H_at(hp, model_dir, rules, trials, recompute=False, save_H_pickle=True,
+                 verbose=True):
+    """H (T, 128, n_rnn) float32 of every rule at every checkpoint of ``trials``.
+
+    The graph is built once; each checkpoint is restored once and its rules run in one
+    session call. Also writes task_info.pkl. With save_H_pickle the arrays go to
+    <trial>/H_<rule>.pkl (existing pickles kept unless recompute) and None is returned;
+    else {trial: {rule: H}} is returned and nothing but task_info.pkl is written.
+    """
+    rules = common.as_list(rules, 'rules')
+    trials = stages.expand_trial_list(trials)
+    _, store = _write_task_info(hp, model_dir, rules)
     rule_index = {r: i for i, r in enumerate(hp['rule_trains'])}
     todo = []
     for t in trials:
@@ -183,23 +207,29 @@ def compute_H(hp, log, model_dir, rules=None, trial_list=None, recompute=False,
     return None if save_H_pickle else out
 
 
-def Get_H(hp, log, model_dir, trial_num, rule, save_H=True):
-    """H (T, 128, n_rnn) of one checkpoint and rule: from its pickle, else computed."""
-    path = common.H_path(model_dir, trial_num, rule)
-    if os.path.isfile(path):
+def Get_H(hp, model_dir, trial_num, rule, save_H=False, task_mode='test'):
+    """H (T, 128, n_rnn) float32 of one checkpoint and rule on its 'test' trials: read
+    from <trial_num>/H_<rule>.pkl if it exists, else computed (and written if save_H).
+
+    task_mode: only 'test' (the trials H pickles hold) is supported.
+    """
+    if task_mode != 'test':
+        raise ValueError("task_mode must be 'test' (the activity of 'test' trials in "
+                         "H_<rule>.pkl); got {!r}".format(task_mode))
+    common.check_rule(hp, rule)
+    if os.path.isfile(common.H_path(model_dir, trial_num, rule)):
         return common.load_H(model_dir, trial_num, rule)
     if save_H:
-        compute_H(hp, log, model_dir, rules=[rule], trial_list=[trial_num], verbose=False)
+        compute_H_at(hp, model_dir, [rule], [trial_num], verbose=False)
         return common.load_H(model_dir, trial_num, rule)
-    res = compute_H(hp, log, model_dir, rules=[rule], trial_list=[trial_num],
-                    save_H_pickle=False, verbose=False)
+    res = compute_H_at(hp, model_dir, [rule], [trial_num], save_H_pickle=False,
+                       verbose=False)
     return res[int(trial_num)][rule]
 
 
-def H_and_locations(hp, log, model_dir, trial_num, rule):
+def H_and_locations(hp, model_dir, trial_num, rule, task_mode='test'):
     """(H (T, 128, n_rnn), in_loc (128,) cue location index per test trial) of one
-    checkpoint and rule; H and task_info are computed if missing."""
-    common.check_rule(hp, rule)
-    H = Get_H(hp, log, model_dir, trial_num, rule)
-    in_loc = np.asarray(task_info_for(hp, log, model_dir, [rule])[rule]['in_loc'])
+    checkpoint and rule; H (kept as a pickle) and task_info are computed if missing."""
+    H = Get_H(hp, model_dir, trial_num, rule, save_H=True, task_mode=task_mode)
+    in_loc = np.asarray(task_info_for(hp, model_dir, [rule])[rule]['in_loc'])
     return H, in_loc

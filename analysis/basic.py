@@ -4,8 +4,11 @@ and the checkpoints of each training stage.
     python -m analysis.basic --modeldir data/6tasks [--auto-range-select]
 """
 
+import itertools
+
 import numpy as np
 
+import stages
 import tools
 from analysis import common
 
@@ -13,24 +16,11 @@ from analysis import common
 RULE_COLORS = ('tab:orange', 'tab:purple', 'tab:brown', 'tab:pink', 'tab:olive',
                'tab:cyan', 'tab:gray', 'black', 'gold')
 
-def _check_logged(hp, log, rules):
+def _check_logged(log, rules):
     missing = [r for r in rules if 'perf_' + r not in log]
     if missing:
-        raise KeyError('No performance of rule(s) {} in the log; logged rules: {}'.format(
-            missing, common.logged_rules(log)))
-
-
-def _stage_criteria(hp, perf_margin, avr_window, auto):
-    """Human-readable rule that puts a checkpoint in each stage (for the summary)."""
-    e, m, a = hp['early_target_perf'], hp['mid_target_perf'], hp['mature_target_perf']
-    if auto:
-        smoothed = 'performance smoothed over {} checkpoints'.format(avr_window + 1)
-        return {'early': '{} within {:.2f} ± {:.2f}'.format(smoothed, e, perf_margin),
-                'mid': '{} within {:.2f} ± {:.2f}'.format(smoothed, m, perf_margin),
-                'mature': '{} ≥ {:.2f}'.format(smoothed, a - perf_margin)}
-    return {'early': 'performance ≤ {:.2f}'.format(e),
-            'mid': '{:.2f} < performance ≤ {:.2f}'.format(e, m),
-            'mature': 'performance > {:.2f}'.format(m)}
+        raise common.DataUnavailable('No performance of rule(s) {} in the log; logged rules: '
+                                     '{}'.format(missing, stages.logged_rules(log)))
 
 
 def _interval_text(trials):
@@ -62,18 +52,17 @@ def plot_growth(hp, log, model_dir, rules, smooth_growth=True, smooth_window=5,
         curves[rule] = tools.smooth(perf, smooth_window) if smooth_growth else perf
         ax.plot(trials, curves[rule], label=rule, lw=1.5,
                 color=RULE_COLORS[i % len(RULE_COLORS)])
-    for stage in common.STAGES:
-        level = hp[stage + '_target_perf']
-        ax.axhline(level, ls='--', lw=1, color=common.STAGE_COLORS[stage],
+    for stage, level in stages.targets(hp).items():
+        ax.axhline(level, ls='--', lw=1, color=stages.STAGE_COLORS[stage],
                    label='{} target {:.2f}'.format(stage, level))
     if selection is not None:
-        for stage in common.STAGES:
+        for stage in stages.STAGES:
             label = 'selected: ' + stage  # one legend entry per stage, not per rule
             for rule in rules:
                 sel = np.isin(trials, selection[rule].get(stage, []))
                 if sel.any():
                     ax.scatter(trials[sel], curves[rule][sel], s=18, zorder=3, label=label,
-                               color=common.STAGE_COLORS[stage])
+                               color=stages.STAGE_COLORS[stage])
                     label = None
     if 'rule_now' in log:
         seen = []
@@ -100,19 +89,22 @@ def print_basic_info(hp, log, model_dir, smooth_growth=True, smooth_window=5,
 
     Figure: <figure root>/figure_<model>/growth_of_performance.{png,pdf}
     (growth_of_performance_range with auto_range_select, the selection marked).
-    Stages: with auto_range_select, tools.range_auto_select(hp, log, rules, avr_window,
-    perf_margin, max_trial_num_limit) (smoothed performance near each target); otherwise
-    each checkpoint's own performance against the targets (common.stage_of). An empty
-    stage is reported on stderr.
+    Stages (stages.py): with auto_range_select, stages.range_auto_select(hp, log, rules,
+    avr_window, perf_margin, max_trial_num_limit) — windows of avr_window + 1 checkpoints
+    whose mean performance is near a stage target; otherwise each checkpoint's own stage
+    (stages.group_by_stage). Checkpoints that log.json lists but whose folder is missing
+    are named in one warning and never selected. Empty stages and checkpoints selected
+    for two stages are reported.
 
     Returns the stage dict {rule: {'early': [...], 'mid': [...], 'mature': [...]}}
     (trial numbers) if auto_range_select, else None.
     """
     rules = list(hp['rule_trains'])
-    _check_logged(hp, log, rules)
+    _check_logged(log, rules)
     trials = [int(t) for t in log['trials']]
     if not trials:
-        raise ValueError('The log of {} holds no checkpoint yet'.format(model_dir))
+        raise common.DataUnavailable('The log of {} holds no checkpoint yet'.format(model_dir))
+    missing = common.warn_missing_checkpoints(model_dir, log)
 
     print('Model: {}'.format(model_dir))
     print('Rules trained: {}'.format(', '.join(rules)))
@@ -123,28 +115,32 @@ def print_basic_info(hp, log, model_dir, smooth_growth=True, smooth_window=5,
 
     selection = None
     if auto_range_select:
-        selection = tools.range_auto_select(hp, log, rules, avr_window=avr_window,
-                                            perf_margin=perf_margin,
-                                            max_trial_num_limit=max_trial_num_limit)
+        selection = stages.range_auto_select(hp, log, rules, avr_window=avr_window,
+                                             perf_margin=perf_margin,
+                                             max_trial_num_limit=max_trial_num_limit,
+                                             exclude=missing)
     paths = plot_growth(hp, log, model_dir, rules, smooth_growth, smooth_window, selection,
                         'growth_of_performance_range' if auto_range_select
                         else 'growth_of_performance')
     print('Figure: {}'.format(paths[0]))
 
-    stages = selection if auto_range_select else {
-        r: common.group_by_stage(hp, log, trials, r) for r in rules}
-    criteria = _stage_criteria(hp, perf_margin, avr_window, auto_range_select)
+    on_disk = [t for t in trials if t not in set(missing)]
+    by_stage = selection if auto_range_select else {
+        r: stages.group_by_stage(hp, log, on_disk, r) for r in rules}
+    criteria = stages.criteria(hp, auto_range_select, avr_window, perf_margin)
     if auto_range_select:
         print('\nAuto-selected checkpoints (at most {} per stage):'.format(max_trial_num_limit))
     else:
         print('\nCheckpoints by stage (own performance):')
+    for stage in stages.STAGES:
+        print('  {:<7s} {}'.format(stage, criteria[stage]))
     print('{:<12s} {:<7s} {:>5s}  {:<22s} {}'.format('rule', 'stage', 'n', 'trials',
-                                                     'performance'))
-    empty = []
+                                                     'own performance'))
+    empty, shared = [], []
     for rule in rules:
         perf = dict(zip(trials, log['perf_' + rule]))
-        for stage in common.STAGES:
-            sel = sorted(stages[rule].get(stage, []))
+        for stage in stages.STAGES:
+            sel = sorted(by_stage[rule].get(stage, []))
             if sel:
                 p = [perf[t] for t in sel if t in perf]
                 span = '{} – {}'.format(sel[0], sel[-1])
@@ -154,6 +150,13 @@ def print_basic_info(hp, log, model_dir, smooth_growth=True, smooth_window=5,
                 empty.append((rule, stage))
             print('{:<12s} {:<7s} {:>5d}  {:<22s} {}'.format(rule, stage, len(sel), span,
                                                              prange))
+        for a, b in itertools.combinations(stages.STAGES, 2):
+            both = sorted(set(by_stage[rule].get(a, [])) & set(by_stage[rule].get(b, [])))
+            if both:
+                shared.append('{} {}/{}: {}'.format(rule, a, b, both))
+    if shared:
+        print('Selected for two stages (analyses count them in the later stage): '
+              + '; '.join(shared))
     for rule, stage in empty:
         common.note('WARNING: rule {!r} has no checkpoint in the {} stage ({}); analyses '
                     'by stage will have no {} group for it.'.format(

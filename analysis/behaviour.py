@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+import stages
 import task
 from analysis import activity, common
 from network import get_perf, popvec
@@ -126,7 +127,7 @@ def odrd_distractor_analysis(hp, log, model_dir, trial_list, batch_size=128,
     distractor b (n × n = 64 batches; input noise on, drawn from hp['rng'] in that order).
     Performance of a distance d = |a − b| (circular, 0 … n/2 steps of 360/n degrees) is
     the mean over its (a, b) pairs of the pair's mean performance. Stages from
-    common.stage_of (rule 'odrd'). sigma_rec overrides the recurrent noise (None = the
+    stages.stage_of (rule 'odrd'). sigma_rec overrides the recurrent noise (None = the
     model's).
 
     Figures (figure/figure_<model>/odrd/distractor/): performance vs distance per stage
@@ -144,19 +145,19 @@ def odrd_distractor_analysis(hp, log, model_dir, trial_list, batch_size=128,
         'figures'     list of written files
     """
     common.check_rule(hp, 'odrd')
-    trials = common.expand_trial_list(trial_list, 'odrd')
+    trials = common.checked_trials(log, trial_list, 'odrd')
     if not trials:
-        raise ValueError('trial_list selects no checkpoint for odrd')
+        raise common.DataUnavailable('trial_list selects no checkpoint for odrd')
     n = hp['n_eachring']
     n_dist = n // 2 + 1
     a_idx, b_idx = np.divmod(np.arange(n * n), n)
     dist_of_pair = circular_steps(a_idx, b_idx, n)               # (n·n,)
     dist_of_trial = np.repeat(dist_of_pair, batch_size)
-    stages = {t: common.stage_of(hp, log, t, 'odrd', trial_list) for t in trials}
+    stage_of_trial = {t: stages.stage_of(hp, log, t, 'odrd', trial_list) for t in trials}
 
     pair_perf = np.empty((len(trials), n, n))
-    errors = {s: {d: [] for d in range(n_dist)} for s in common.STAGES}
-    fixating = {s: {d: [] for d in range(n_dist)} for s in common.STAGES}
+    errors = {s: {d: [] for d in range(n_dist)} for s in stages.STAGES}
+    fixating = {s: {d: [] for d in range(n_dist)} for s in stages.STAGES}
     with activity.CheckpointRunner(model_dir, hp, sigma_rec=sigma_rec) as runner:
         for i, t in enumerate(tqdm(trials, desc='odrd distractor', unit='ckpt',
                                    disable=not verbose)):
@@ -166,8 +167,8 @@ def odrd_distractor_analysis(hp, log, model_dir, trial_list, batch_size=128,
             pair_perf[i] = perf.reshape(n, n, batch_size).mean(axis=2)
             for d in range(n_dist):
                 sel = dist_of_trial == d
-                errors[stages[t]][d].append(err[sel])
-                fixating[stages[t]][d].append(fix[sel])
+                errors[stage_of_trial[t]][d].append(err[sel])
+                fixating[stage_of_trial[t]][d].append(fix[sel])
     errors = {s: {d: np.concatenate(v) if v else np.zeros(0) for d, v in e.items()}
               for s, e in errors.items()}
     fixating = {s: {d: np.concatenate(v) if v else np.zeros(0, bool) for d, v in e.items()}
@@ -178,8 +179,8 @@ def odrd_distractor_analysis(hp, log, model_dir, trial_list, batch_size=128,
                        axis=1)
     perf_df = pd.DataFrame(by_dist, index=pd.Index(trials, name='trial'),
                            columns=pd.Index(range(n_dist), name='distance'))
-    stage_s = pd.Series(stages, name='stage').rename_axis('trial')
-    present = [s for s in common.STAGES if (stage_s == s).any()]
+    stage_s = pd.Series(stage_of_trial, name='stage').rename_axis('trial')
+    present = [s for s in stages.STAGES if (stage_s == s).any()]
     mean = pd.DataFrame([perf_df[stage_s == s].mean(axis=0) for s in present],
                         index=pd.Index(present, name='stage'))
     sem = pd.DataFrame([_sem(perf_df[stage_s == s].values) for s in present],
@@ -212,7 +213,7 @@ def _plot_distractor(hp, log, model_dir, res):
         label = '{} ({} ckpt)'.format(common.stage_label(hp, log, members, 'odrd', s),
                                       len(members))
         ax.errorbar(deg, res['stage_mean'].loc[s].values, yerr=res['stage_sem'].loc[s].values,
-                    color=common.STAGE_COLORS[s], marker='o', capsize=3, label=label)
+                    color=stages.STAGE_COLORS[s], marker='o', capsize=3, label=label)
     ax.set_xticks(deg)
     ax.set_xlabel('cue–distractor distance (deg)')
     ax.set_ylabel('performance')
@@ -223,8 +224,8 @@ def _plot_distractor(hp, log, model_dir, res):
         model_dir, 'odrd', 'distractor', 'odrd_distractor_analysis_by_growth'))
     for d, dd in enumerate(deg):
         fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), sharex=True)
-        for ax, s in zip(axes, common.STAGES):
-            _hist(ax, res['errors'][s][d], res['fixating'][s][d], common.STAGE_COLORS[s], s)
+        for ax, s in zip(axes, stages.STAGES):
+            _hist(ax, res['errors'][s][d], res['fixating'][s][d], stages.STAGE_COLORS[s], s)
         axes[0].set_ylabel('trials')
         fig.suptitle('ODRD saccade error, cue–distractor distance {:g} deg'.format(dd))
         files += common.save_figure(fig, common.figure_path(
@@ -233,7 +234,7 @@ def _plot_distractor(hp, log, model_dir, res):
     return files
 
 
-def saccade_distribut_analysis(hp, log, model_dir, rule, trial_list, n_batches=8,
+def saccade_distribut_analysis(hp, log, rule, model_dir, trial_list, n_batches=8,
                                chunk_size=DEFAULT_CHUNK, sigma_rec=None, plot=True,
                                verbose=True):
     """Saccade-error distributions of a rule by stage (anti-saccade rules: error from
@@ -249,12 +250,12 @@ def saccade_distribut_analysis(hp, log, model_dir, rule, trial_list, n_batches=8
     frac_within_36deg), 'figures': [...]}.
     """
     common.check_rule(hp, rule)
-    trials = common.expand_trial_list(trial_list, rule)
+    trials = common.checked_trials(log, trial_list, rule)
     if not trials:
-        raise ValueError('trial_list selects no checkpoint for {}'.format(rule))
-    stages = {t: common.stage_of(hp, log, t, rule, trial_list) for t in trials}
-    errors = {s: [] for s in common.STAGES}
-    fixating = {s: [] for s in common.STAGES}
+        raise common.DataUnavailable('trial_list selects no checkpoint for {}'.format(rule))
+    stage_of_trial = {t: stages.stage_of(hp, log, t, rule, trial_list) for t in trials}
+    errors = {s: [] for s in stages.STAGES}
+    fixating = {s: [] for s in stages.STAGES}
     rows = []
     with activity.CheckpointRunner(model_dir, hp, sigma_rec=sigma_rec) as runner:
         for t in tqdm(trials, desc='saccades ' + rule, unit='ckpt', disable=not verbose):
@@ -266,7 +267,7 @@ def saccade_distribut_analysis(hp, log, model_dir, rule, trial_list, n_batches=8
                                  '(y_loc < 0); choose a saccade rule'.format(rule))
             x = np.concatenate([b.x for b in batches], axis=1)
             perf, err, fix = _score(_run_last_step(runner, hp, x, chunk_size), y_loc)
-            stage = stages[t]
+            stage = stage_of_trial[t]
             errors[stage].append(err)
             fixating[stage].append(fix)
             rows.append({'trial': t, 'stage': stage, 'perf': perf.mean(),
@@ -280,8 +281,8 @@ def saccade_distribut_analysis(hp, log, model_dir, rule, trial_list, n_batches=8
     if plot:
         import matplotlib.pyplot as plt
         fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), sharex=True)
-        for ax, s in zip(axes, common.STAGES):
-            _hist(ax, errors[s], fixating[s], common.STAGE_COLORS[s], s)
+        for ax, s in zip(axes, stages.STAGES):
+            _hist(ax, errors[s], fixating[s], stages.STAGE_COLORS[s], s)
         axes[0].set_ylabel('trials')
         fig.suptitle('{}: saccade error from the target, by stage'.format(rule))
         path = common.figure_path(model_dir, rule, 'saccade_distribut_analysis_by_growth')
@@ -293,5 +294,5 @@ def saccade_distribut_analysis(hp, log, model_dir, rule, trial_list, n_batches=8
               '{}'.format(rule, len(trials), n_batches * task.TEST_TRIALS_PER_LOC
                           * hp['n_eachring'], ', '.join(
                               '{} {:.0f} deg'.format(s, np.median(errors[s]))
-                              for s in common.STAGES if errors[s].size)))
+                              for s in stages.STAGES if errors[s].size)))
     return res

@@ -1,11 +1,20 @@
-"""Helpers shared by every analysis: trial lists and stages, figure paths, loading pickles.
+"""Helpers shared by every analysis: trial lists, rules and epochs, neuron types, files
+and figures, and the one exception of the analysis layer.
 
 Vocabulary:
     trial number   checkpoint name = number of training trials (e.g. 1280, 2560, ...)
-    trial list     a list / range / array of trial numbers, or the stage dict returned by
-                   print_basic_info(auto_range_select=True): {rule: {'early': [...],
-                   'mid': [...], 'mature': [...]}}
-    stage          'early' (≤ early_target_perf), 'mid' (≤ mid_target_perf), 'mature'
+    trial list     a list / range / array of trial numbers, or a stage dict
+                   {rule: {'early': [...], 'mid': [...], 'mature': [...]}} as returned by
+                   print_basic_info(auto_range_select=True)
+    stage          'early', 'mid', 'mature': defined in stages.py (the one home of the
+                   stage words, thresholds and selections)
+    epoch          an epoch name of a rule (its task_info 'epoch_info', in time steps), or
+                   an explicit (start, end) pair (epoch_bounds)
+
+DataUnavailable (stages.DataUnavailable, the same class) is raised when the model does
+not hold what was asked: a rule it was not trained on, a checkpoint it does not have, a
+stage without checkpoints, a pickle not written yet. Main_analysis skips such a block;
+any other exception is a bug and stops the run.
 """
 
 import os
@@ -13,125 +22,98 @@ import sys
 
 import numpy as np
 
+import stages
 import tools
+from stages import STAGES, DataUnavailable  # noqa: F401  (the analysis layer's names)
 
-STAGES = ('early', 'mid', 'mature')
-STAGE_COLORS = {'early': 'green', 'mid': 'blue', 'mature': 'red'}
 # Root folder of every figure; figures of a model go to FIGURE_ROOT/figure_<model name>/.
 FIGURE_ROOT = 'figure'
 
+# The paper's two task families (Main_analysis and the notebook analyse them by family).
+WM_RULES = ['odr', 'odrd']                                    # working memory
+ANTI_RULES = ['overlap', 'zero_gap', 'gap', 'gap500']         # anti-saccades
+
+# The lists of a neuron_info pickle, and the types the figures select by default.
+NEURON_TYPES = ('active_neurons', 'selective_neurons', 'exh_neurons', 'inh_neurons',
+                'mix_neurons')
+N_TYPES = ('exh_neurons', 'mix_neurons')
+
+
+def note(msg):
+    """A user-facing notice (skipped figure, missing data) on stderr."""
+    print('[analysis] ' + msg, file=sys.stderr)
+
 
 # ----------------------------------------------------------------------------------------
-# Trial lists and stages
+# Trial lists
 # ----------------------------------------------------------------------------------------
-def is_stage_dict(trial_list):
-    return isinstance(trial_list, dict)
+def checked_trials(log, trial_list, rule=None):
+    """Sorted trial numbers of a list / range / stage dict (the stages of ``rule``, a rule
+    or a list of rules), each checked against log['trials'].
 
-
-def expand_trial_list(trial_list, rule=None):
-    """Sorted, de-duplicated list of int trial numbers.
-
-    trial_list: an int, a list / tuple / range / array of ints, or a stage dict. For a
-    stage dict the stages of ``rule`` are joined (of every rule if rule is None).
+    Raises DataUnavailable naming the model's checkpoint range for a trial number that is
+    not a checkpoint of the log (or for a rule the stage dict does not hold).
     """
-    if is_stage_dict(trial_list):
-        if rule is not None:
-            stages = [stage_dict_for_rule(trial_list, rule)]
-        else:
-            stages = list(trial_list.values())
-        trials = [t for s in stages for name in STAGES for t in s.get(name, [])]
-    elif np.isscalar(trial_list):
-        trials = [trial_list]
-    else:
-        trials = list(trial_list)
-    return sorted({int(t) for t in trials})
+    trials = stages.expand_trial_list(trial_list, rule)
+    known = set(int(t) for t in log['trials'])
+    bad = [t for t in trials if t not in known]
+    if bad:
+        t = log['trials']
+        raise DataUnavailable('Trial(s) {} are not checkpoints of this model (first {}, last '
+                              '{}, {} in all)'.format(bad, t[0] if t else '-',
+                                                      t[-1] if t else '-', len(t)))
+    return trials
 
 
-def stage_dict_for_rule(stage_dict, rule):
-    """The {'early', 'mid', 'mature'} dict of ``rule`` in a stage dict."""
-    if rule not in stage_dict:
-        raise KeyError('Rule {!r} is not in the stage selection; it holds: {}'.format(
-            rule, sorted(stage_dict)))
-    return stage_dict[rule]
+def range_tag(trial_list, trials):
+    """'auto_choose' for a stage dict, else '<first>-<last>_step_<step|None>' of the list."""
+    if stages.is_stage_dict(trial_list):
+        return 'auto_choose'
+    if not trials:
+        return 'empty'
+    step = 'None' if len(trials) < 2 else str(trials[1] - trials[0])
+    return '{}-{}_step_{}'.format(trials[0], trials[-1], step)
 
 
-def perf_at(log, rule, trial):
-    """log['perf_<rule>'] at checkpoint ``trial`` (looked up in log['trials'])."""
-    key = 'perf_' + rule
-    if key not in log:
-        raise KeyError('No performance of rule {!r} in the log; logged rules: {}'.format(
-            rule, logged_rules(log)))
-    try:
-        i = list(log['trials']).index(int(trial))
-    except ValueError:
-        raise KeyError('Trial {} is not a checkpoint of this model (first {}, last {}, '
-                       'every {})'.format(trial, log['trials'][0], log['trials'][-1],
-                                          _interval(log))) from None
-    return log[key][i]
-
-
-def _interval(log):
-    t = log['trials']
-    return t[1] - t[0] if len(t) > 1 else 'n/a'
-
-
-def logged_rules(log):
-    return sorted(k[5:] for k in log if k.startswith('perf_')
-                  and k not in ('perf_avg', 'perf_min'))
-
-
-def stage_of(hp, log, trial, rule, trial_list=None):
-    """Stage ('early' | 'mid' | 'mature') of checkpoint ``trial`` for ``rule``.
-
-    From a stage dict: membership, tested mature first, then mid, then early. Otherwise
-    from performance: > mid_target_perf → mature, > early_target_perf → mid, else early.
-    """
-    if is_stage_dict(trial_list):
-        stages = stage_dict_for_rule(trial_list, rule)
-        for name in ('mature', 'mid', 'early'):
-            if int(trial) in stages.get(name, []):
-                return name
-        raise KeyError('Trial {} is in no stage of rule {!r}'.format(trial, rule))
-    perf = perf_at(log, rule, trial)
-    if perf > hp['mid_target_perf']:
-        return 'mature'
-    if perf > hp['early_target_perf']:
-        return 'mid'
-    return 'early'
-
-
-def group_by_stage(hp, log, trial_list, rule):
-    """{stage: [trial numbers]} (stages in STAGES order; empty stages are kept)."""
-    groups = {s: [] for s in STAGES}
-    for t in expand_trial_list(trial_list, rule):
-        groups[stage_of(hp, log, t, rule, trial_list)].append(t)
+# ----------------------------------------------------------------------------------------
+# Stage dicts: which checkpoints an analysis uses
+# ----------------------------------------------------------------------------------------
+def stage_groups(hp, log, trial_list, rule, what):
+    """{stage: [trials]} for ``rule`` (stages.group_by_stage); a note for empty stages.
+    Callers return early (no figure) when every stage is empty."""
+    groups = stages.group_by_stage(hp, log, trial_list, rule)
+    empty = [s for s in STAGES if not groups[s]]
+    if len(empty) == len(STAGES):
+        note('{}: the trial list holds no checkpoint of rule {!r}; nothing to draw'
+             .format(what, rule))
+    elif empty:
+        note('{}: rule {!r} has no checkpoint in stage(s) {}; drawing the others'
+             .format(what, rule, ', '.join(empty)))
     return groups
 
 
-STAGE_TARGET_KEYS = {'early': 'early_target_perf', 'mid': 'mid_target_perf',
-                     'mature': 'mature_target_perf'}
+def trial_stage_map(groups):
+    """{trial: stage} of a {stage: [trials]} grouping."""
+    return {t: s for s, ts in groups.items() for t in ts}
 
 
-def representative_checkpoint(hp, log, trial_list, rule, stage):
-    """The checkpoint of ``stage`` whose performance on ``rule`` is closest to that
-    stage's target (hp['<stage>_target_perf']); None if the stage has no checkpoint.
+def sub_stages(stage_dict, rules):
+    """The part of a stage dict about ``rules`` (those the dict holds)."""
+    return {r: stage_dict[r] for r in rules if r in stage_dict}
 
-    Used to pick one network per stage for decoding and dPCA.
-    """
-    trials = group_by_stage(hp, log, trial_list, rule)[stage]
-    if not trials:
-        return None
-    target = hp[STAGE_TARGET_KEYS[stage]]
-    return min(trials, key=lambda t: abs(perf_at(log, rule, t) - target))
+
+def last_of_each_stage(stage_dict):
+    """Stage dict keeping only the last checkpoint of every stage."""
+    return {r: {s: list(v)[-1:] for s, v in st.items()} for r, st in stage_dict.items()}
 
 
 def thin_stages(stage_dict, n_per_stage):
     """Stage dict keeping at most n_per_stage evenly spaced checkpoints of every stage
     (first and last included), for analyses that are costly per checkpoint."""
     out = {}
-    for rule, stages in stage_dict.items():
+    for rule, by_stage in stage_dict.items():
         out[rule] = {}
-        for name, trials in stages.items():
+        for name, trials in by_stage.items():
             trials = sorted(trials)
             if len(trials) > n_per_stage:
                 idx = np.unique(np.linspace(0, len(trials) - 1, n_per_stage).round().astype(int))
@@ -140,13 +122,26 @@ def thin_stages(stage_dict, n_per_stage):
     return out
 
 
+def representative_checkpoint(hp, log, trial_list, rule, stage):
+    """The checkpoint of ``stage`` whose performance on ``rule`` is closest to that
+    stage's target (stages.targets); None if the stage has no checkpoint.
+
+    Used to pick one network per stage for decoding and dPCA.
+    """
+    trials = stages.group_by_stage(hp, log, trial_list, rule)[stage]
+    if not trials:
+        return None
+    target = stages.targets(hp)[stage]
+    return min(trials, key=lambda t: abs(stages.perf_at(log, rule, t) - target))
+
+
 def stages_with_fallback(hp, log, selection, limit=30):
     """Stage dict for every trained rule, from an automatic selection when it found any.
 
     selection: the stage dict of print_basic_info(auto_range_select=True) (or {}). A rule
     for which it found no checkpoint at all (a run that has not come near any target yet)
-    gets each checkpoint's own performance instead (≤ early target: early, ≤ mid target:
-    mid, else mature), at most ``limit`` per stage (tools.limit_stage), with a note.
+    gets each checkpoint's own stage instead (stages.stage_of_perf), at most ``limit`` per
+    stage (stages.limit_stage), with a note.
     """
     out = {}
     for rule in hp['rule_trains']:
@@ -154,8 +149,8 @@ def stages_with_fallback(hp, log, selection, limit=30):
         if any(auto.get(s) for s in STAGES):
             out[rule] = {s: sorted(auto.get(s, [])) for s in STAGES}
             continue
-        own = group_by_stage(hp, log, log['trials'], rule)
-        out[rule] = {s: tools.limit_stage(own[s], s, limit) for s in STAGES}
+        own = stages.group_by_stage(hp, log, log['trials'], rule)
+        out[rule] = {s: stages.limit_stage(own[s], s, limit) for s in STAGES}
         note("{}: no checkpoint near a stage target; using each checkpoint's own "
              "performance instead ({})".format(rule, ', '.join(
                  '{} {}'.format(s, len(out[rule][s])) for s in STAGES)))
@@ -164,13 +159,13 @@ def stages_with_fallback(hp, log, selection, limit=30):
 
 def stage_label(hp, log, trials, rule, stage, n_units=None):
     """'<stage>_<mean perf>_<n units>' legend label of a stage."""
-    perf = np.mean([perf_at(log, rule, t) for t in trials]) if trials else float('nan')
+    perf = np.mean([stages.perf_at(log, rule, t) for t in trials]) if trials else float('nan')
     label = '{}_{:.2f}'.format(stage, perf)
     return label if n_units is None else '{}_{}'.format(label, n_units)
 
 
 # ----------------------------------------------------------------------------------------
-# Rules and epochs
+# Rules, epochs, task info
 # ----------------------------------------------------------------------------------------
 def as_list(x, what='names'):
     """[x] for one name (str), else list(x); an empty list is an error naming ``what``."""
@@ -181,23 +176,124 @@ def as_list(x, what='names'):
 
 
 def check_rule(hp, rule):
-    """Raise ValueError naming the model's rules if ``rule`` is not one of them."""
+    """Raise DataUnavailable naming the model's rules if ``rule`` is not one of them."""
     rules = hp.get('rule_trains') or hp.get('rules') or []
     if rule not in rules:
-        raise ValueError('This model was not trained on rule {!r}; its rules: {}'.format(
+        raise DataUnavailable('This model was not trained on rule {!r}; its rules: {}'.format(
             rule, list(rules)))
 
 
-def epoch_steps(task_info, rule, epoch):
-    """(start, end) step slice bounds of an epoch name, or of an explicit (start, end)
-    pair of steps. None ends are allowed (open start / end)."""
+def epoch_bounds(epoch_info, epoch, dt=None, rule=None):
+    """(start, end) step bounds of an epoch (None = open end), for slicing H[start:end].
+
+    epoch: a name of epoch_info ({name: (start, end)} in steps), or an explicit
+    (start, end) pair — in ms when ``dt`` (ms per step) is given, converted with
+    int(ms / dt) as the original suite did, else in steps. ValueError naming the valid
+    epochs (of ``rule`` if given) for an unknown name.
+    """
     if isinstance(epoch, (tuple, list)):
-        return tuple(epoch)
-    epochs = task_info[rule]['epoch_info']
-    if epoch not in epochs:
-        raise ValueError('Rule {!r} has no epoch {!r}; its epochs: {}'.format(
-            rule, epoch, list(epochs)))
-    return tuple(epochs[epoch])
+        if len(epoch) != 2:
+            raise ValueError('An epoch is a name or a (start, end) pair; got {!r}'.format(epoch))
+        if dt is None:
+            return tuple(epoch)
+        return tuple(None if e is None else int(e / dt) for e in epoch)
+    if not isinstance(epoch, str):
+        raise ValueError('An epoch is a name or a (start, end) pair; got {!r}'.format(epoch))
+    if epoch not in epoch_info:
+        owner = 'Rule {!r}'.format(rule) if rule is not None else 'The task'
+        raise ValueError('{} has no epoch {!r}; its epochs: {}'.format(
+            owner, epoch, list(epoch_info)))
+    return tuple(epoch_info[epoch])
+
+
+def epoch_tag(epoch):
+    """File-name form of an epoch: its name, or '<start>_<end>' (ms) for a pair."""
+    if isinstance(epoch, (tuple, list)):
+        return '{}_{}'.format(*epoch)
+    return str(epoch)
+
+
+def epoch_label(epoch):
+    """Human form of an epoch for titles: its name, or '<start>–<end> ms' for a pair."""
+    if isinstance(epoch, (tuple, list)):
+        return '{}–{} ms'.format(*epoch)
+    return str(epoch)
+
+
+def rule_task_info(hp, model_dir, rule):
+    """task_info[rule] of the model (task_info.pkl extended first if it lacks the rule).
+
+    Raises DataUnavailable naming the model's rules for a rule it was not trained on.
+    """
+    check_rule(hp, rule)
+    from analysis.activity import task_info_for  # TensorFlow only when trials are made
+    return task_info_for(hp, model_dir, [rule])[rule]
+
+
+# ----------------------------------------------------------------------------------------
+# Neuron types and unit activity
+# ----------------------------------------------------------------------------------------
+def check_n_types(n_types):
+    """Tuple of neuron types; ValueError naming the valid ones for an unknown type."""
+    n_types = (n_types,) if isinstance(n_types, str) else tuple(n_types)
+    bad = [t for t in n_types if t not in NEURON_TYPES]
+    if bad or not n_types:
+        raise ValueError('Unknown neuron type(s) {}; choose from {}'.format(
+            bad or n_types, list(NEURON_TYPES)))
+    return n_types
+
+
+def type_tag(n_types):
+    return '_'.join(check_n_types(n_types))
+
+
+def selected_units(neuron_info, n_types=N_TYPES):
+    """(units, preferred location indices) of the given types, int arrays sorted by unit.
+
+    A unit listed under several of the types is taken once (the original joined the
+    lists through a set, in arbitrary order; sorting makes the rows reproducible).
+    """
+    pref = {}
+    for n_type in check_n_types(n_types):
+        for entry in neuron_info[n_type]:
+            pref.setdefault(int(entry[0]), int(entry[2]))
+    units = np.array(sorted(pref), dtype=int)
+    return units, np.array([pref[u] for u in units], dtype=int)
+
+
+def location_means(H, in_loc, n_loc):
+    """Mean activity per location: (T, n_loc, N) float64 from H (T, B, N) and in_loc (B,).
+
+    One matrix product with the (B, n_loc) averaging matrix instead of a loop over units
+    and locations; a location without trials gives NaN.
+    """
+    in_loc = np.asarray(in_loc)
+    onehot = (in_loc[:, None] == np.arange(n_loc)[None, :]).astype(np.float64)
+    counts = onehot.sum(axis=0)
+    with np.errstate(invalid='ignore', divide='ignore'):
+        weights = onehot / counts
+    weights[:, counts == 0] = np.nan
+    # (n_loc, B) @ (T, B, N) broadcasts over time → (T, n_loc, N); float64 weights make
+    # the sums float64 (H is float32), so statistics downstream see exact means.
+    return np.matmul(weights.T, H)
+
+
+def ensure_H(hp, model_dir, rule, trials, verbose=True):
+    """Compute the missing H_<rule>.pkl of ``trials`` (one graph for all of them)."""
+    missing = [t for t in trials if not os.path.isfile(H_path(model_dir, t, rule))]
+    if missing:
+        from analysis.activity import compute_H_at
+        compute_H_at(hp, model_dir, [rule], missing, verbose=verbose)
+
+
+def ensure_neuron_info(hp, model_dir, rule, epoch, trials, verbose=True):
+    """Generate the missing neuron_info_<rule>_<epoch>.pkl of ``trials`` (defaults of
+    generate_neuron_info, which computes missing H itself)."""
+    missing = [t for t in trials
+               if not os.path.isfile(neuron_info_path(model_dir, t, rule, epoch))]
+    if missing:
+        from analysis.neuron_info import generate_neuron_info
+        generate_neuron_info(hp, model_dir, [epoch], missing, [rule], verbose=verbose)
 
 
 # ----------------------------------------------------------------------------------------
@@ -239,29 +335,64 @@ def task_info_path(model_dir):
     return os.path.join(model_dir, 'task_info.pkl')
 
 
+def warn_missing_checkpoints(model_dir, log):
+    """Sorted trial numbers that log.json lists but whose checkpoint folder is missing
+    (tools.missing_checkpoints), named in one warning line on stderr when there are any."""
+    missing = tools.missing_checkpoints(model_dir, log)
+    if missing:
+        shown = ', '.join(str(t) for t in missing[:10]) + (' …' if len(missing) > 10 else '')
+        note('WARNING: {} checkpoint(s) listed in log.json have no folder in {}: {}; the '
+             'analyses leave them out'.format(len(missing), model_dir, shown))
+    return missing
+
+
+def _load_existing(path, hint):
+    if not os.path.isfile(path):
+        raise DataUnavailable('No {} — {}'.format(path, hint))
+    return tools.load_pickle(path)
+
+
 def load_H(model_dir, trial, rule):
     """H (T, 128, n_rnn) float32 of a checkpoint and rule, from H_<rule>.pkl."""
-    path = H_path(model_dir, trial, rule)
-    if not os.path.isfile(path):
-        raise FileNotFoundError('No {} — run compute_H(hp, log, model_dir, rules=[{!r}], '
-                                'trial_list=[{}]) first'.format(path, rule, trial))
-    return np.asarray(tools.load_pickle(path))
+    return np.asarray(_load_existing(
+        H_path(model_dir, trial, rule),
+        'run compute_H(hp, log, model_dir, rules=[{!r}], trial_list=[{}]) first'.format(
+            rule, trial)))
 
 
 def load_task_info(model_dir):
-    path = task_info_path(model_dir)
-    if not os.path.isfile(path):
-        raise FileNotFoundError('No {} — run gen_task_info or compute_H first'.format(path))
-    return tools.load_pickle(path)
+    return _load_existing(task_info_path(model_dir), 'run gen_task_info or compute_H first')
 
 
 def load_neuron_info(model_dir, trial, rule, epoch):
-    path = neuron_info_path(model_dir, trial, rule, epoch)
-    if not os.path.isfile(path):
-        raise FileNotFoundError('No {} — run generate_neuron_info first'.format(path))
-    return tools.load_pickle(path)
+    return _load_existing(neuron_info_path(model_dir, trial, rule, epoch),
+                          'run generate_neuron_info first')
 
 
-def note(msg):
-    """A user-facing notice (skipped figure, missing data) on stderr."""
-    print('[analysis] ' + msg, file=sys.stderr)
+# ----------------------------------------------------------------------------------------
+# Plot helpers
+# ----------------------------------------------------------------------------------------
+def pyplot():
+    # Imported on use: scripts choose the backend (Main_analysis uses Agg; notebooks keep
+    # theirs); figures are always saved to files and closed.
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def time_axis(hp, T):
+    """Time of each step in seconds (step i ↦ i·dt/1000)."""
+    return np.arange(T) * hp['dt'] / 1000.0
+
+
+def mark_epochs(ax, hp, epoch_info, T):
+    """Dotted vertical lines at the epoch boundaries and the epoch names (time in s)."""
+    bounds = set()
+    for name, (start, end) in sorted(epoch_info.items(),
+                                     key=lambda kv: -1 if kv[1][0] is None else kv[1][0]):
+        s = 0 if start is None else start
+        e = T if end is None else end
+        bounds.update(b for b in (start, end) if b is not None)
+        ax.text((s + e) / 2.0 * hp['dt'] / 1000.0, 1.0, name, transform=ax.get_xaxis_transform(),
+                ha='center', va='bottom', fontsize=7, color='gray')
+    for b in sorted(bounds):
+        ax.axvline(b * hp['dt'] / 1000.0, color='gray', linestyle=':', linewidth=0.8)

@@ -22,6 +22,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+import stages
+import tools
 from analysis import activity, common, monkey
 
 OFFDIAG_MODES = ('all', 'held_out')
@@ -184,6 +186,15 @@ def _plot_matrix(acc, times, step_s, n_classes, title, path, epochs_s=None):
     return common.save_figure(fig, path)
 
 
+def _perf_text(model_dir, rule, trial_num):
+    """'0.87': the logged performance of a checkpoint for figure titles ('n/a' when the
+    log does not hold it)."""
+    try:
+        return '{:.2f}'.format(stages.perf_at(tools.load_log(model_dir), rule, trial_num))
+    except (common.DataUnavailable, FileNotFoundError):
+        return 'n/a'
+
+
 def _epoch_edges_s(epochs, dt):
     """Sorted inner epoch boundaries (s) of an epochs dict {name: (start, end)} (steps)."""
     edges = {v for se in epochs.values() for v in se if v is not None and v > 0}
@@ -193,9 +204,8 @@ def _epoch_edges_s(epochs, dt):
 # ----------------------------------------------------------------------------------------
 # RNN units
 # ----------------------------------------------------------------------------------------
-def Decoder_analysis(hp, log, model_dir, trial_num, rule='odr', task_mode='test',
-                     window_size=2, stride=1, test_num=2, offdiag='all', plot=True,
-                     verbose=True):
+def Decoder_analysis(hp, model_dir, trial_num, rule='odr', task_mode='test', window_size=2,
+                     stride=1, test_num=2, offdiag='all', plot=True, verbose=True):
     """Cross-temporal decoding of the cue location from the units of one checkpoint.
 
     H (T, 128, n_rnn) of 'test' trials (16 per location) comes from activity.Get_H
@@ -207,16 +217,14 @@ def Decoder_analysis(hp, log, model_dir, trial_num, rule='odr', task_mode='test'
     classifier, cells next to the diagonal, whose windows overlap, score high even where
     the diagonal is at chance — offdiag='held_out' scores them on the held-out trials
     only). Heatmap (time in s, colour range 1/n_locations … 1) into
-    figure/figure_<model>/<rule>/<rule>_<trial>_w<ms>ms_s<ms>ms.
+    figure/figure_<model>/<rule>/<rule>_<trial>_w<ms>ms_s<ms>ms; its title gives the
+    checkpoint's performance, read from model_dir/log.json (the original's call form
+    takes no log).
 
     Returns {'accuracy': (n_windows, n_windows) row = train window, column = test window,
     'times': (n_windows,) window starts in s, 'window_ms', 'stride_ms', 'figures'}.
     """
-    common.check_rule(hp, rule)
-    if task_mode != 'test':
-        raise ValueError("task_mode must be 'test' (the activity of 'test' trials in "
-                         "H_<rule>.pkl); got {!r}".format(task_mode))
-    H, labels = activity.H_and_locations(hp, log, model_dir, trial_num, rule)
+    H, labels = activity.H_and_locations(hp, model_dir, trial_num, rule, task_mode)
     F, starts = window_features(H, window_size, stride)
     acc = cross_temporal_accuracy(F, labels, test_num=test_num, offdiag=offdiag,
                                   verbose=verbose, desc='decoder {}'.format(trial_num))
@@ -228,17 +236,14 @@ def Decoder_analysis(hp, log, model_dir, trial_num, rule='odr', task_mode='test'
         name = '{}_{}_w{}ms_s{}ms'.format(rule, trial_num, window_size * dt, stride * dt)
         if offdiag != 'all':
             name += '_' + offdiag
-        try:
-            perf = '{:.2f}'.format(common.perf_at(log, rule, trial_num))
-        except KeyError:
-            perf = 'n/a'
+        perf = _perf_text(model_dir, rule, trial_num)
         title = '{} checkpoint {} (perf {}), window {} ms, stride {} ms'.format(
             rule, trial_num, perf, window_size * dt, stride * dt)
         res['figures'] = _plot_matrix(acc, res['times'], stride * dt / 1000.,
                                       len(np.unique(labels)), title,
                                       common.figure_path(model_dir, rule, name),
                                       _epoch_edges_s(activity.task_info_for(
-                                          hp, log, model_dir, [rule])[rule]['epoch_info'], dt))
+                                          hp, model_dir, [rule])[rule]['epoch_info'], dt))
     if verbose:
         print('Decoder_analysis {} {}: {} windows, diagonal accuracy mean {:.2f} '
               '(max {:.2f}), chance {:.3f}'.format(rule, trial_num, len(starts), diag.mean(),
@@ -249,20 +254,29 @@ def Decoder_analysis(hp, log, model_dir, trial_num, rule='odr', task_mode='test'
 # ----------------------------------------------------------------------------------------
 # Monkey units
 # ----------------------------------------------------------------------------------------
-def realneuron_Decoder_analysis(path, n_loc=monkey.N_LOC, n_trials=monkey.N_TRIALS,
-                                n_bins=monkey.N_BINS, dt=monkey.BIN_MS, window_size=2,
-                                stride=1, test_num=4, plot=True, verbose=True):
+def realneuron_Decoder_analysis(neuron_file='data/adultFiringRate8trials.txt', test_size=.25,
+                                test_num=4, time_len=monkey.N_BINS, dt=monkey.BIN_MS,
+                                loc_num=monkey.N_LOC, trial_per_loc=monkey.N_TRIALS,
+                                window_size=2, stride=1, artifact_trial_num_per_loc=0,
+                                plot=True, verbose=True):
     """Cross-temporal decoding of the cue location from a monkey recording (trial format,
-    see analysis.monkey).
+    see analysis.monkey: loc_num locations × trial_per_loc trials × time_len bins of dt ms).
 
     As Decoder_analysis, except that each window's features are standardised over trials
     (StandardScaler refit per window) and off-diagonal cells are scored on the other
     window's held-out trials (the first test_num trials of each location).
+    test_size is accepted and unused, as in the original (its split was replaced by
+    test_num there). artifact_trial_num_per_loc must be 0: the original's artificial
+    trials (unit values drawn from NumPy's global generator) are not supported.
     Figure: figure/figure_real_neuron/decoder/realneuron_<file>_w<ms>ms_s<ms>ms.
 
     Returns {'accuracy': (n_windows, n_windows), 'times': (n_windows,) s, 'window_ms',
     'stride_ms', 'figures'}.
     """
+    if artifact_trial_num_per_loc:
+        raise ValueError('artifact_trial_num_per_loc must be 0 (artificial trials are not '
+                         'supported); got {!r}'.format(artifact_trial_num_per_loc))
+    path, n_loc, n_trials, n_bins = neuron_file, loc_num, trial_per_loc, time_len
     data = monkey.read_recording(path, n_loc=n_loc, n_trials=n_trials, n_bins=n_bins)
     # (loc, trial, bin, unit) → time-major (bin, loc·trial, unit), trials grouped by loc.
     H = data.transpose(2, 0, 1, 3).reshape(n_bins, n_loc * n_trials, -1)

@@ -26,6 +26,7 @@ import io
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+import stages
 import tools
 from analysis import activity, common, monkey
 
@@ -182,28 +183,35 @@ def _plot_components(res, locs, times, title, path, invert=None, ylims=None,
     return common.save_figure(fig, path)
 
 
-def neuron_dPCA(hp, log, model_dir, trial_num, rule='odr', task_mode='test',
-                appoint_locs=None, invert_tcomp_y=False, invert_scomp_y=False,
-                invert_stcomp_y=False, tcomp_ylim=None, scomp_ylim=None, stcomp_ylim=None,
-                n_components=10, seed=0, plot=True, verbose=True):
+def _chosen_locs(appoint_loc_analysis, appoint_locs, all_locs):
+    """The locations analysed: appoint_locs if appoint_loc_analysis, else all_locs."""
+    return list(appoint_locs) if appoint_loc_analysis else list(all_locs)
+
+
+def _loc_suffix(appoint_loc_analysis, locs):
+    return '_locs_' + '_'.join(str(l) for l in locs) if appoint_loc_analysis else ''
+
+
+def neuron_dPCA(hp, log, model_dir, trial_num, rule, task_mode='test',
+                appoint_loc_analysis=False, appoint_locs=(0, 4), invert_tcomp_y=False,
+                invert_scomp_y=False, invert_stcomp_y=False, tcomp_ylim=(None, None),
+                scomp_ylim=(None, None), stcomp_ylim=(None, None), n_components=10, seed=0,
+                plot=True, verbose=True):
     """dPCA of the units of one checkpoint (Fig 5E).
 
     H (T, 128, n_rnn) of 'test' trials from activity.Get_H; the trial-by-trial tensor
     (16 trials per location, n_rnn, locations, T) is trial-averaged and centred per unit,
     then demixed with dPCA (labels 'st', regularizer 'auto', protect ['t']). The first
     time, stimulus and mixing components are plotted per location against time (s).
-    appoint_locs: location indices to keep (default all). invert_*_y / *_ylim: per panel
-    y-axis inversion and (bottom, top) limits.
-    Figure: figure/figure_<model>/<rule>/dPCA/<rule>_<trial>_dPCA.
+    appoint_loc_analysis: keep only the location indices appoint_locs (0-based), else all
+    locations. invert_*_y / *_ylim: per panel y-axis inversion and (bottom, top) limits
+    (None = automatic). ``log`` gives the checkpoint's performance for the title.
+    Figure: figure/figure_<model>/<rule>/dPCA/<rule>_<trial>_dPCA[_locs_<a>_<b>…].
 
     Returns fit_dpca's dict plus 'locs', 'times' (T,) s and 'figures'.
     """
-    common.check_rule(hp, rule)
-    if task_mode != 'test':
-        raise ValueError("task_mode must be 'test' (the activity of 'test' trials in "
-                         "H_<rule>.pkl); got {!r}".format(task_mode))
-    H, in_loc = activity.H_and_locations(hp, log, model_dir, trial_num, rule)
-    locs = sorted(set(in_loc.tolist())) if appoint_locs is None else list(appoint_locs)
+    H, in_loc = activity.H_and_locations(hp, model_dir, trial_num, rule, task_mode)
+    locs = _chosen_locs(appoint_loc_analysis, appoint_locs, sorted(set(in_loc.tolist())))
     trialR = trial_tensor(H, in_loc, locs)
     res = fit_dpca(trialR, n_components=n_components, seed=seed)
     res['locs'] = locs
@@ -211,14 +219,15 @@ def neuron_dPCA(hp, log, model_dir, trial_num, rule='odr', task_mode='test',
     res['figures'] = []
     if plot:
         try:
-            perf = '{:.2f}'.format(common.perf_at(log, rule, trial_num))
-        except KeyError:
+            perf = '{:.2f}'.format(stages.perf_at(log, rule, trial_num))
+        except common.DataUnavailable:
             perf = 'n/a'
         title = '{} checkpoint {} (perf {}): dPCA of {} units'.format(
             rule, trial_num, perf, H.shape[2])
         res['figures'] = _plot_components(
             res, locs, res['times'], title,
-            common.figure_path(model_dir, rule, 'dPCA', '{}_{}_dPCA'.format(rule, trial_num)),
+            common.figure_path(model_dir, rule, 'dPCA', '{}_{}_dPCA{}'.format(
+                rule, trial_num, _loc_suffix(appoint_loc_analysis, locs))),
             invert={'t': invert_tcomp_y, 's': invert_scomp_y, 'st': invert_stcomp_y},
             ylims={'t': tcomp_ylim, 's': scomp_ylim, 'st': stcomp_ylim})
     if verbose:
@@ -232,22 +241,25 @@ def _ev_text(res):
                      for k in MARGINALIZATIONS)
 
 
-def real_neuron_dPCA(path, n_loc=monkey.N_LOC, n_trials=monkey.N_TRIALS,
-                     n_bins=monkey.N_BINS, dt=monkey.BIN_MS, appoint_locs=None,
-                     smooth_window=3, invert_tcomp_y=False, invert_scomp_y=False,
-                     invert_stcomp_y=False, tcomp_ylim=None, scomp_ylim=None,
-                     stcomp_ylim=None, n_components=10, seed=0, plot=True, verbose=True):
-    """dPCA of a monkey recording (trial format, see analysis.monkey).
+def real_neuron_dPCA(neuron_file='data/adultFiringRate8trials.txt', time_len=monkey.N_BINS,
+                     trial_per_loc=monkey.N_TRIALS, dt=monkey.BIN_MS,
+                     appoint_loc_analysis=False, appoint_locs=(1, 5), invert_tcomp_y=False,
+                     invert_scomp_y=False, invert_stcomp_y=False, tcomp_ylim=(None, None),
+                     scomp_ylim=(None, None), stcomp_ylim=(None, None), loc_num=monkey.N_LOC,
+                     smooth_window=3, n_components=10, seed=0, plot=True, verbose=True):
+    """dPCA of a monkey recording (trial format, see analysis.monkey: loc_num locations ×
+    trial_per_loc trials × time_len bins of dt ms).
 
-    appoint_locs: 1-based locations to keep (default all). The plotted first components
-    are smoothed with tools.smooth(window=smooth_window) (value i = mean of
-    curve[i : i + window + 1]); the returned Z are not smoothed.
-    Figure: figure/figure_real_neuron/dPCA/<file>_dPCA.
+    appoint_loc_analysis: keep only the 1-based locations appoint_locs, else all. The
+    plotted first components are smoothed with tools.smooth(window=smooth_window) (value
+    i = mean of curve[i : i + window + 1]); the returned Z are not smoothed.
+    Figure: figure/figure_real_neuron/dPCA/<file>_dPCA[_locs_<a>_<b>…].
 
-    Returns fit_dpca's dict plus 'locs' (1-based), 'times' (n_bins,) s and 'figures'.
+    Returns fit_dpca's dict plus 'locs' (1-based), 'times' (time_len,) s and 'figures'.
     """
+    path, n_loc, n_trials, n_bins = neuron_file, loc_num, trial_per_loc, time_len
     data = monkey.read_recording(path, n_loc=n_loc, n_trials=n_trials, n_bins=n_bins)
-    locs = list(range(1, n_loc + 1)) if appoint_locs is None else list(appoint_locs)
+    locs = _chosen_locs(appoint_loc_analysis, appoint_locs, range(1, n_loc + 1))
     bad = [l for l in locs if not 1 <= l <= n_loc]
     if bad:
         raise ValueError('appoint_locs must be 1-based locations in 1..{}; got {}'.format(
@@ -262,7 +274,8 @@ def real_neuron_dPCA(path, n_loc=monkey.N_LOC, n_trials=monkey.N_TRIALS,
         title = '{}: dPCA of {} units'.format(monkey.sample_name(path), data.shape[-1])
         res['figures'] = _plot_components(
             res, locs, res['times'], title,
-            monkey.figure_path('dPCA', '{}_dPCA'.format(monkey.sample_name(path))),
+            monkey.figure_path('dPCA', '{}_dPCA{}'.format(
+                monkey.sample_name(path), _loc_suffix(appoint_loc_analysis, locs))),
             invert={'t': invert_tcomp_y, 's': invert_scomp_y, 'st': invert_stcomp_y},
             ylims={'t': tcomp_ylim, 's': scomp_ylim, 'st': stcomp_ylim},
             smooth_window=smooth_window)

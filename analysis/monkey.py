@@ -232,18 +232,20 @@ def figure_path(*parts):
     return common.figure_path(FIGURE_FOLDER, *parts)
 
 
-def real_neuron_PCA(path, n_loc=N_LOC, n_bins=None, dt=BIN_MS, n_components=2,
-                    plot=True):
-    """PCA of a unit-format file (one line per unit, location-averaged rates).
+def real_neuron_PCA(neuron_file='data/adultneuron.txt', time_len=N_BINS, direc_num=N_LOC,
+                    n_components=2, dt=BIN_MS, plot=True):
+    """PCA of a unit-format file (one line per unit: direc_num locations × time_len bins
+    of dt ms of location-averaged rates; time_len None: inferred from the first line).
 
-    The (n_loc × n_bins, n_units) matrix of rates (rows = location-major time bins) is
-    standardised per unit (StandardScaler) and projected on its first n_components
+    The (direc_num × time_len, n_units) matrix of rates (rows = location-major time bins)
+    is standardised per unit (StandardScaler) and projected on its first n_components
     principal components; each component is plotted against time (s), one line per
     location.
 
     Returns {'pcs': (n_components, n_loc, n_bins) projections, 'explained_variance_ratio':
     (n_components,), 'times': (n_bins,) s, 'figures': [paths]}.
     """
+    path, n_loc, n_bins = neuron_file, direc_num, time_len
     from sklearn.decomposition import PCA
     from sklearn.preprocessing import StandardScaler
     psth = read_unit_file(path, n_loc=n_loc, n_bins=n_bins)       # (units, loc, bins)

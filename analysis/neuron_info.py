@@ -45,11 +45,10 @@ import numpy as np
 from scipy import special
 from tqdm.auto import tqdm
 
+import stages
 import tools
 from analysis import common
 
-INFO_TYPES = ('active_neurons', 'selective_neurons', 'exh_neurons', 'inh_neurons',
-              'mix_neurons')
 # The paired t-test always compares the fixation epoch with the cue epoch.
 BASELINE_EPOCH = 'fix1'
 CUE_EPOCH = 'stim1'
@@ -58,18 +57,6 @@ CUE_EPOCH = 'stim1'
 # ----------------------------------------------------------------------------------------
 # Vectorised statistics
 # ----------------------------------------------------------------------------------------
-def _epoch_bounds(epochs_dict, epoch):
-    """(start, end) steps of an epoch name, or an explicit (start, end) pair of steps."""
-    if isinstance(epoch, (tuple, list)):
-        if len(epoch) != 2:
-            raise ValueError('An explicit epoch is a (start, end) pair of steps, got '
-                             '{!r}'.format(epoch))
-        return tuple(epoch)
-    if epoch not in epochs_dict:
-        raise ValueError('No epoch {!r}; valid epochs: {}'.format(epoch, list(epochs_dict)))
-    return tuple(epochs_dict[epoch])
-
-
 def _epoch_mean(H, bounds, name):
     """Per-trial mean over the steps of an epoch, float64 (trials, units)."""
     start, end = bounds
@@ -208,7 +195,7 @@ def neuron_stats(H, in_loc, epochs_dict, epoch, in_loc_set=None, norm=True,
     m3 = mask[:, :, None]                                      # (L, n, 1)
 
     def grouped(name_or_bounds):
-        bounds = _epoch_bounds(epochs_dict, name_or_bounds)
+        bounds = common.epoch_bounds(epochs_dict, name_or_bounds)
         return _epoch_mean(H, bounds, name_or_bounds)[idx]     # (L, n, N)
 
     fix_g = grouped(BASELINE_EPOCH)
@@ -282,17 +269,6 @@ def neuron_info_from_H(H, in_loc, epochs_dict, epoch, in_loc_set=None, norm=True
 # ----------------------------------------------------------------------------------------
 # Pickles for a model
 # ----------------------------------------------------------------------------------------
-def _load_log(model_dir):
-    path = os.path.join(model_dir, tools.LOG_FILE)
-    return tools.load_log(model_dir) if os.path.isfile(path) else None
-
-
-def _task_info_for(hp, model_dir, rules, log):
-    """task_info holding every rule in ``rules`` (written by gen_task_info if missing)."""
-    from analysis import activity  # TensorFlow is only needed to make trials here
-    return activity.task_info_for(hp, log, model_dir, rules)
-
-
 def generate_neuron_info(hp, model_dir, epochs, trial_list, rules, norm=True,
                          annova_p_value=0.05, paired_ttest_p=0.05, abs_active_thresh=1e-3,
                          recompute=False, verbose=True):
@@ -315,16 +291,16 @@ def generate_neuron_info(hp, model_dir, epochs, trial_list, rules, norm=True,
         if not isinstance(epoch, str):
             raise ValueError('generate_neuron_info takes epoch names (they name the pickle '
                              'files), got {!r}'.format(epoch))
-    log = _load_log(model_dir)
-    task_info = _task_info_for(hp, model_dir, rules, log)
+    from analysis import activity  # TensorFlow is only needed to make trials and H
+    task_info = activity.task_info_for(hp, model_dir, rules)
     for rule in rules:
         for epoch in epochs:
-            common.epoch_steps(task_info, rule, epoch)  # clear error naming the epochs
+            common.epoch_bounds(task_info[rule]['epoch_info'], epoch, rule=rule)
 
     # (rule, trial, [epochs to write]) jobs; existing pickles are skipped.
     jobs, skipped = [], 0
     for rule in rules:
-        trials = common.expand_trial_list(trial_list, rule)
+        trials = stages.expand_trial_list(trial_list, rule)
         if not trials:
             common.note('generate_neuron_info: no checkpoint given for rule {!r}'.format(rule))
         for t in trials:
@@ -336,11 +312,9 @@ def generate_neuron_info(hp, model_dir, epochs, trial_list, rules, norm=True,
 
     need_H = [(r, t) for r, t, _ in jobs if not os.path.isfile(common.H_path(model_dir, t, r))]
     if need_H:
-        from analysis import activity
         H_rules = [r for r in rules if r in {rr for rr, _ in need_H}]
-        activity.compute_H(hp, log, model_dir, rules=H_rules,
-                           trial_list=sorted({t for _, t in need_H}), verbose=verbose)
-        task_info = common.load_task_info(model_dir)
+        activity.compute_H_at(hp, model_dir, H_rules, sorted({t for _, t in need_H}),
+                              verbose=verbose)
 
     written = 0
     for rule, t, todo in tqdm(jobs, desc='neuron_info', unit='ckpt', disable=not verbose):

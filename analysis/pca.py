@@ -4,9 +4,10 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
+import stages
 from analysis import common
-from analysis.psth import (checked_trials, ensure_H, location_means, mark_epochs, pyplot,
-                           range_tag, rule_task_info, stage_groups, time_axis)
+from analysis.common import (checked_trials, ensure_H, location_means, mark_epochs, pyplot,
+                             range_tag, rule_task_info, stage_groups, time_axis)
 
 
 def location_pca(H, info, n_components=2):
@@ -26,13 +27,13 @@ def location_pca(H, info, n_components=2):
     return scores.reshape(n, T, n_components), pca.explained_variance_ratio_
 
 
-def neuron_PCA(hp, log, model_dir, rule, trial_list=None, n_components=2, last_step=True,
-               trial_num=None, task_mode='test', verbose=True):
+def neuron_PCA(hp, log, model_dir, trial_num, rule, task_mode='test', n_components=2,
+               last_step=True, verbose=True):
     """PCA trajectories per cue location (colour) for each stage.
 
-    Checkpoints: per stage of ``trial_list`` the last one (last_step) or all of them;
-    ``trial_num`` (the original's argument) is accepted for a single checkpoint; task_mode
-    must be 'test' (the trials of the H pickles), as in the original's calls. For each
+    trial_num: one checkpoint (the original's form) or a trial list (list / range / stage
+    dict): then per stage the last checkpoint (last_step) or all of them. task_mode must
+    be 'test' (the trials of the H pickles), as in the original's calls. For each
     checkpoint, location_pca of its H (computed if missing); one figure with a column per
     checkpoint (stages in order): rows 1..n_components = component against time (s, epochs
     marked), last row = trajectory PC1 × PC2 (dot = trial start).
@@ -44,20 +45,18 @@ def neuron_PCA(hp, log, model_dir, rule, trial_list=None, n_components=2, last_s
     if task_mode != 'test':
         raise ValueError("neuron_PCA analyses the 'test' trials of the H pickles; "
                          "task_mode {!r} is not supported".format(task_mode))
-    if trial_list is None and trial_num is None:
-        raise ValueError('neuron_PCA needs trial_list (list / range / stage dict) or trial_num')
-    trial_list = trial_num if trial_list is None else trial_list
     if n_components < 1:
         raise ValueError('n_components must be ≥ 1, got {}'.format(n_components))
-    info = rule_task_info(hp, log, model_dir, rule)
+    trial_list = trial_num
+    info = rule_task_info(hp, model_dir, rule)
     trials = checked_trials(log, trial_list, rule)
     groups = stage_groups(hp, log, trial_list, rule, what)
     chosen = {s: (ts[-1:] if last_step else ts) for s, ts in groups.items() if ts}
-    columns = [(s, t) for s in common.STAGES for t in chosen.get(s, [])]
+    columns = [(s, t) for s in stages.STAGES for t in chosen.get(s, [])]
     result = {'trials': chosen, 'scores': {}, 'explained_variance_ratio': {}, 'figures': []}
     if not columns:
         return result                      # stage_groups has said so
-    ensure_H(hp, log, model_dir, rule, [t for _, t in columns], verbose=verbose)
+    ensure_H(hp, model_dir, rule, [t for _, t in columns], verbose=verbose)
 
     plt = pyplot()
     n_rows = n_components + (1 if n_components >= 2 else 0)
@@ -70,7 +69,7 @@ def neuron_PCA(hp, log, model_dir, rule, trial_list=None, n_components=2, last_s
         result['scores'][t] = scores
         result['explained_variance_ratio'][t] = evr
         t_axis = time_axis(hp, scores.shape[1])
-        head = '{} {} ({}, perf {:.2f})'.format(rule, t, stage, common.perf_at(log, rule, t))
+        head = '{} {} ({}, perf {:.2f})'.format(rule, t, stage, stages.perf_at(log, rule, t))
         for c in range(n_components):
             ax = axes[c, col]
             for loc in range(n):
@@ -87,7 +86,7 @@ def neuron_PCA(hp, log, model_dir, rule, trial_list=None, n_components=2, last_s
                         markersize=3)
             ax.set_xlabel('PC1')
             ax.set_ylabel('PC2')
-            ax.set_title('trajectories ({})'.format(stage), color=common.STAGE_COLORS[stage],
+            ax.set_title('trajectories ({})'.format(stage), color=stages.STAGE_COLORS[stage],
                          fontsize=9)
     axes[0, -1].legend(fontsize=7, bbox_to_anchor=(1.02, 1), loc='upper left')
     fig.suptitle('PCA of location-averaged activity (standardised units), rule {}'.format(rule))

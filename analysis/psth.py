@@ -8,149 +8,43 @@ With ``norm`` a row is divided by the unit's mean fix1 activity at that same loc
 1 is subtracted (relative change from the fixation baseline; 0 = baseline).
 
 Every function takes the trial list as a list / range of checkpoint trial numbers or as the
-stage dict of print_basic_info(auto_range_select=True); stages come from
-analysis.common (never recomputed here). Figures go to
+stage dict of print_basic_info(auto_range_select=True); the stage of a checkpoint comes
+from stages.py (never recomputed here). Figures go to
 figure/figure_<model>/<rule>/<epoch>/... as PNG and PDF.
 
 Epochs are given by name (the task's epoch_info, in steps) or, for the analysed period of
 neuron_period_activity_analysis / plot_epoch_mean_growth / plot_period_ttest_heatmap, as a
 (start, end) pair in ms (converted with int(ms / dt), as the original suite did).
+
+Call forms are the original's: plot_PSTH(hp, log, model_dir, rule, epoch, trial_list, ...),
+gen_PSTH_log(hp, trial_list, model_dir, rule, seltive_epoch, ...) and
+plot_epoch_mean_growth / neuron_period_activity_analysis / plot_period_ttest_heatmap
+(hp, log, trial_list, model_dir, rule, seltive_epoch, analy_epoch, ...).
 """
 
-import os
 import warnings
 
 import numpy as np
 from scipy import stats
 from tqdm.auto import tqdm
 
+import stages
 import tools
 from analysis import common
+from analysis.common import (N_TYPES, check_n_types, checked_trials, ensure_H,
+                             ensure_neuron_info, epoch_bounds, epoch_label, epoch_tag,
+                             location_means, mark_epochs, pyplot, range_tag, rule_task_info,
+                             selected_units, stage_groups, time_axis, trial_stage_map,
+                             type_tag)
 
-N_TYPES = ('exh_neurons', 'mix_neurons')
-NEURON_TYPES = ('active_neurons', 'selective_neurons', 'exh_neurons', 'inh_neurons',
-                'mix_neurons')
 # Location index → cell (row*3 + column) of the 3×3 grid of sample_neuron_by_trial:
 # location 0 (angle 0) at the top centre, then clockwise; the centre cell holds the polar plot.
 GRID_CELLS = [1, 2, 5, 8, 7, 6, 3, 0]
 
 
 # ----------------------------------------------------------------------------------------
-# Shared helpers (also used by tuning, seldir and pca)
+# PSTH rows of one checkpoint
 # ----------------------------------------------------------------------------------------
-def rule_task_info(hp, log, model_dir, rule):
-    """task_info[rule] of the model (task_info.pkl written first if it lacks the rule).
-
-    Raises ValueError naming the model's rules for an unknown rule.
-    """
-    common.check_rule(hp, rule)
-    from analysis.activity import task_info_for
-    return task_info_for(hp, log, model_dir, [rule])[rule]
-
-
-def analysis_steps(hp, info, rule, epoch):
-    """(start, end) step bounds of an analysed period: an epoch name of ``rule`` (its
-    epoch_info, steps) or a (start_ms, end_ms) pair converted with int(ms / dt).
-    None ends stay open. Raises ValueError naming the rule's epochs for an unknown name."""
-    if isinstance(epoch, (tuple, list)):
-        if len(epoch) != 2:
-            raise ValueError('An analysed period is an epoch name or a (start_ms, end_ms) '
-                             'pair; got {!r}'.format(epoch))
-        return tuple(None if e is None else int(e / hp['dt']) for e in epoch)
-    if not isinstance(epoch, str):
-        raise ValueError('An analysed period is an epoch name or a (start_ms, end_ms) pair; '
-                         'got {!r}'.format(epoch))
-    return common.epoch_steps({rule: info}, rule, epoch)
-
-
-def epoch_tag(epoch):
-    """File-name form of an epoch: its name, or '<start>_<end>' (ms) for a pair."""
-    if isinstance(epoch, (tuple, list)):
-        return '{}_{}'.format(*epoch)
-    return str(epoch)
-
-
-def epoch_label(epoch):
-    """Human form of an epoch for titles: its name, or '<start>–<end> ms' for a pair."""
-    if isinstance(epoch, (tuple, list)):
-        return '{}–{} ms'.format(*epoch)
-    return str(epoch)
-
-
-def checked_trials(log, trial_list, rule=None):
-    """Sorted trial numbers of a list / range / stage dict (the stages of ``rule``).
-
-    Raises KeyError naming the model's checkpoints if one is not in log['trials'].
-    """
-    trials = common.expand_trial_list(trial_list, rule)
-    known = set(int(t) for t in log['trials'])
-    bad = [t for t in trials if t not in known]
-    if bad:
-        t = log['trials']
-        raise KeyError('Trial(s) {} are not checkpoints of this model (first {}, last {}, '
-                       'every {})'.format(bad, t[0], t[-1], t[1] - t[0] if len(t) > 1 else '-'))
-    return trials
-
-
-def check_n_types(n_types):
-    """Tuple of neuron types; ValueError naming the valid ones for an unknown type."""
-    n_types = (n_types,) if isinstance(n_types, str) else tuple(n_types)
-    bad = [t for t in n_types if t not in NEURON_TYPES]
-    if bad or not n_types:
-        raise ValueError('Unknown neuron type(s) {}; choose from {}'.format(
-            bad or n_types, list(NEURON_TYPES)))
-    return n_types
-
-
-def ensure_H(hp, log, model_dir, rule, trials, verbose=True):
-    """Compute the missing H_<rule>.pkl of ``trials`` (one graph for all of them)."""
-    missing = [t for t in trials if not os.path.isfile(common.H_path(model_dir, t, rule))]
-    if missing:
-        from analysis.activity import compute_H
-        compute_H(hp, log, model_dir, rules=[rule], trial_list=missing, verbose=verbose)
-
-
-def ensure_neuron_info(hp, model_dir, rule, epoch, trials, verbose=True):
-    """Generate the missing neuron_info_<rule>_<epoch>.pkl of ``trials`` (defaults of
-    generate_neuron_info, which computes missing H itself)."""
-    missing = [t for t in trials
-               if not os.path.isfile(common.neuron_info_path(model_dir, t, rule, epoch))]
-    if missing:
-        from analysis.neuron_info import generate_neuron_info
-        generate_neuron_info(hp, model_dir, [epoch], missing, [rule], verbose=verbose)
-
-
-def selected_units(neuron_info, n_types=N_TYPES):
-    """(units, preferred location indices) of the given types, int arrays sorted by unit.
-
-    A unit listed under several of the types is taken once (the original joined the
-    lists through a set, in arbitrary order; sorting makes the rows reproducible).
-    """
-    pref = {}
-    for n_type in check_n_types(n_types):
-        for entry in neuron_info[n_type]:
-            pref.setdefault(int(entry[0]), int(entry[2]))
-    units = np.array(sorted(pref), dtype=int)
-    return units, np.array([pref[u] for u in units], dtype=int)
-
-
-def location_means(H, in_loc, n_loc):
-    """Mean activity per location: (T, n_loc, N) float64 from H (T, B, N) and in_loc (B,).
-
-    One matrix product with the (B, n_loc) averaging matrix instead of a loop over units
-    and locations; a location without trials gives NaN.
-    """
-    in_loc = np.asarray(in_loc)
-    onehot = (in_loc[:, None] == np.arange(n_loc)[None, :]).astype(np.float64)
-    counts = onehot.sum(axis=0)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        weights = onehot / counts
-    weights[:, counts == 0] = np.nan
-    # (n_loc, B) @ (T, B, N) broadcasts over time → (T, n_loc, N); float64 weights make
-    # the sums float64 (H is float32), so statistics downstream see exact means.
-    return np.matmul(weights.T, H)
-
-
 def psth_from_H(H, info, units, prefs, norm=True, oppo_sel_dir=False):
     """PSTH rows (n_units, T) of ``units`` at their preferred locations ``prefs``.
 
@@ -179,64 +73,6 @@ def psth_from_H(H, info, units, prefs, norm=True, oppo_sel_dir=False):
     return np.ascontiguousarray(trace.T)
 
 
-def stage_groups(hp, log, trial_list, rule, what):
-    """{stage: [trials]} for ``rule`` (common.group_by_stage); a note for empty stages.
-    Callers return early (no figure) when every stage is empty."""
-    groups = common.group_by_stage(hp, log, trial_list, rule)
-    empty = [s for s in common.STAGES if not groups[s]]
-    if len(empty) == len(common.STAGES):
-        common.note('{}: the trial list holds no checkpoint of rule {!r}; nothing to draw'
-                    .format(what, rule))
-    elif empty:
-        common.note('{}: rule {!r} has no checkpoint in stage(s) {}; drawing the others'
-                    .format(what, rule, ', '.join(empty)))
-    return groups
-
-
-def trial_stage_map(groups):
-    return {t: s for s, ts in groups.items() for t in ts}
-
-
-def range_tag(trial_list, trials):
-    """'auto_choose' for a stage dict, else '<first>-<last>_step_<step|None>' of the list."""
-    if common.is_stage_dict(trial_list):
-        return 'auto_choose'
-    if not trials:
-        return 'empty'
-    step = 'None' if len(trials) < 2 else str(trials[1] - trials[0])
-    return '{}-{}_step_{}'.format(trials[0], trials[-1], step)
-
-
-def time_axis(hp, T):
-    """Time of each step in seconds (step i ↦ i·dt/1000)."""
-    return np.arange(T) * hp['dt'] / 1000.0
-
-
-def mark_epochs(ax, hp, epoch_info, T):
-    """Dotted vertical lines at the epoch boundaries and the epoch names (time in s)."""
-    bounds = set()
-    for name, (start, end) in sorted(epoch_info.items(),
-                                     key=lambda kv: -1 if kv[1][0] is None else kv[1][0]):
-        s = 0 if start is None else start
-        e = T if end is None else end
-        bounds.update(b for b in (start, end) if b is not None)
-        ax.text((s + e) / 2.0 * hp['dt'] / 1000.0, 1.0, name, transform=ax.get_xaxis_transform(),
-                ha='center', va='bottom', fontsize=7, color='gray')
-    for b in sorted(bounds):
-        ax.axvline(b * hp['dt'] / 1000.0, color='gray', linestyle=':', linewidth=0.8)
-
-
-def pyplot():
-    # Imported on use: scripts choose the backend (Main_analysis uses Agg; notebooks keep
-    # theirs); figures are always saved to files and closed.
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def type_tag(n_types):
-    return '_'.join(check_n_types(n_types))
-
-
 def _empty_rows(log_, trials):
     return [t for t in trials if t in log_ and log_[t].shape[0] == 0]
 
@@ -254,15 +90,15 @@ def gen_PSTH_log(hp, trial_list, model_dir, rule, seltive_epoch, n_types=N_TYPES
     compute missing H (loaded from model_dir when None).
     """
     log = tools.load_log(model_dir) if log is None else log
-    info = rule_task_info(hp, log, model_dir, rule)
-    common.epoch_steps({rule: info}, rule, seltive_epoch)          # unknown epoch → error
+    info = rule_task_info(hp, model_dir, rule)
+    epoch_bounds(info['epoch_info'], seltive_epoch, rule=rule)   # unknown epoch → error
     n_types = check_n_types(n_types)
     trials = checked_trials(log, trial_list, rule)
     if not trials:
         common.note('gen_PSTH_log: empty trial list for rule {!r}'.format(rule))
         return {}
     ensure_neuron_info(hp, model_dir, rule, seltive_epoch, trials, verbose=verbose)
-    ensure_H(hp, log, model_dir, rule, trials, verbose=verbose)
+    ensure_H(hp, model_dir, rule, trials, verbose=verbose)
     psth_log = {}
     for t in tqdm(trials, desc='PSTH {} {}'.format(rule, seltive_epoch), unit='ckpt',
                   disable=not verbose, leave=False):
@@ -284,7 +120,7 @@ def _psth_for(hp, log, model_dir, rule, epoch, trial_list, n_types, norm, PSTH_l
 def _stage_trials_with_psth(groups, psth_log, what, rule):
     """Per stage, the checkpoints with a PSTH row; notes for the dropped ones."""
     out = {}
-    for stage in common.STAGES:
+    for stage in stages.STAGES:
         trials = [t for t in groups[stage] if t in psth_log]
         lost = [t for t in groups[stage] if t not in psth_log]
         if lost:
@@ -312,8 +148,8 @@ def plot_PSTH(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPES, plot
     'trials': {stage: [...]}, 'figures': [png, pdf]} (figures [] if no stage has data).
     """
     what = 'plot_PSTH'
-    info = rule_task_info(hp, log, model_dir, rule)
-    common.epoch_steps({rule: info}, rule, epoch)
+    info = rule_task_info(hp, model_dir, rule)
+    epoch_bounds(info['epoch_info'], epoch, rule=rule)
     trials_all = checked_trials(log, trial_list, rule)
     groups = stage_groups(hp, log, trial_list, rule, what)
     result = {'psth': {}, 'psth_oppo': {}, 'n_units': {}, 'trials': {}, 'figures': []}
@@ -324,7 +160,7 @@ def plot_PSTH(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPES, plot
         PSTH_log_oppo = _psth_for(hp, log, model_dir, rule, epoch, trial_list, n_types, norm,
                                   PSTH_log_oppo, oppo=True)
     used = _stage_trials_with_psth(groups, PSTH_log, what, rule)
-    for stage in common.STAGES:
+    for stage in stages.STAGES:
         trials = used[stage]
         if not trials:
             continue
@@ -346,9 +182,9 @@ def plot_PSTH(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPES, plot
         T = max(T, len(psth))
         label = common.stage_label(hp, log, result['trials'][stage], rule, stage,
                                    int(round(result['n_units'][stage])))
-        ax.plot(t_axis, psth, color=common.STAGE_COLORS[stage], label=label)
+        ax.plot(t_axis, psth, color=stages.STAGE_COLORS[stage], label=label)
         if plot_oppo_dir:
-            ax.plot(t_axis, result['psth_oppo'][stage], color=common.STAGE_COLORS[stage],
+            ax.plot(t_axis, result['psth_oppo'][stage], color=stages.STAGE_COLORS[stage],
                     linestyle='--', label=stage + '_opposite_sel_dir')
     mark_epochs(ax, hp, info['epoch_info'], T)
     ax.set_xlabel('time (s)')
@@ -366,7 +202,7 @@ def plot_PSTH(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPES, plot
 # ----------------------------------------------------------------------------------------
 # Fig S2B: epoch mean over training
 # ----------------------------------------------------------------------------------------
-def plot_epoch_mean_growth(hp, log, model_dir, rule, seltive_epoch, trial_list, analy_epoch,
+def plot_epoch_mean_growth(hp, log, trial_list, model_dir, rule, seltive_epoch, analy_epoch,
                            n_types=N_TYPES, norm=True, PSTH_log=None):
     """Fig S2B: per checkpoint, the mean of its PSTH log over its units and the steps of
     ``analy_epoch`` (name or (start, end) ms), against the trial number, coloured by stage.
@@ -374,8 +210,8 @@ def plot_epoch_mean_growth(hp, log, model_dir, rule, seltive_epoch, trial_list, 
     Returns {'epoch_mean': {trial: float}, 'figures': [...]}.
     """
     what = 'plot_epoch_mean_growth'
-    info = rule_task_info(hp, log, model_dir, rule)
-    start, end = analysis_steps(hp, info, rule, analy_epoch)
+    info = rule_task_info(hp, model_dir, rule)
+    start, end = epoch_bounds(info['epoch_info'], analy_epoch, hp['dt'], rule)
     groups = stage_groups(hp, log, trial_list, rule, what)
     result = {'epoch_mean': {}, 'figures': []}
     if not checked_trials(log, trial_list, rule):
@@ -385,13 +221,13 @@ def plot_epoch_mean_growth(hp, log, model_dir, rule, seltive_epoch, trial_list, 
     used = _stage_trials_with_psth(groups, PSTH_log, what, rule)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(8, 5))
-    for stage in common.STAGES:
+    for stage in stages.STAGES:
         trials = used[stage]
         if not trials:
             continue
         values = [float(PSTH_log[t][:, start:end].mean()) for t in trials]
         result['epoch_mean'].update(zip(trials, values))
-        ax.scatter(trials, values, marker='+', color=common.STAGE_COLORS[stage],
+        ax.scatter(trials, values, marker='+', color=stages.STAGE_COLORS[stage],
                    label=common.stage_label(hp, log, trials, rule, stage))
     if not result['epoch_mean']:
         plt.close(fig)
@@ -426,8 +262,8 @@ def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='
     Returns {'units': {trial: [units]}, 'figures': [...]}.
     """
     what = 'sample_neuron_by_trial'
-    info = rule_task_info(hp, log, model_dir, rule)
-    start, end = analysis_steps(hp, info, rule, epoch)
+    info = rule_task_info(hp, model_dir, rule)
+    start, end = epoch_bounds(info['epoch_info'], epoch, hp['dt'], rule)
     n_types = check_n_types(n_type)
     n = len(info['in_loc_set'])
     if n != len(GRID_CELLS):
@@ -435,14 +271,14 @@ def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='
             what, len(GRID_CELLS), rule, n))
     trials = checked_trials(log, trial_list, rule)
     # stages only colour the figures here: no note for stages without checkpoints
-    stage_map = trial_stage_map(common.group_by_stage(hp, log, trial_list, rule))
+    stage_map = trial_stage_map(stages.group_by_stage(hp, log, trial_list, rule))
     result = {'units': {}, 'figures': []}
     if not trials:
         common.note('{}: the trial list holds no checkpoint of rule {!r}; nothing to draw'
                     .format(what, rule))
         return result
     ensure_neuron_info(hp, model_dir, rule, epoch, trials, verbose=verbose)
-    ensure_H(hp, log, model_dir, rule, trials, verbose=verbose)
+    ensure_H(hp, model_dir, rule, trials, verbose=verbose)
     plt = pyplot()
     theta_loc = 2 * np.pi * np.arange(n + 1) / n                  # closed polygon
     for t in tqdm(trials, desc=what, unit='ckpt', disable=not verbose, leave=False):
@@ -455,14 +291,14 @@ def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='
                 what, t, rule, '/'.join(n_types)))
             continue
         stage = stage_map[t]
-        color = common.STAGE_COLORS[stage]
+        color = stages.STAGE_COLORS[stage]
         H = common.load_H(model_dir, t, rule)
         M = location_means(H, info['in_loc'], n)[:, :, units]      # (T, n, k)
         period = M[start:end].mean(axis=0)                          # (n, k) raw epoch means
         with np.errstate(invalid='ignore', divide='ignore'):
             period = period / period.max(axis=0, keepdims=True)
         t_axis = time_axis(hp, M.shape[0])
-        perf = common.perf_at(log, rule, t)
+        perf = stages.perf_at(log, rule, t)
         for j, (unit, pref) in enumerate(zip(units, prefs)):
             title = 'Rule: {} Epoch: {} Neuron: {} SelectDir: {} Perf: {:.2f} ({})'.format(
                 rule, epoch, unit, pref, perf, stage)
@@ -520,7 +356,7 @@ def oneway_anova(groups):
     return out
 
 
-def neuron_period_activity_analysis(hp, log, model_dir, rule, seltive_epoch, trial_list,
+def neuron_period_activity_analysis(hp, log, trial_list, model_dir, rule, seltive_epoch,
                                     analy_epoch, n_types=N_TYPES, norm=True, PSTH_log=None,
                                     last_step=True, bin_wid=None):
     """Per stage, the per-unit mean of the PSTH log over ``analy_epoch`` (name, or
@@ -533,8 +369,8 @@ def neuron_period_activity_analysis(hp, log, model_dir, rule, seltive_epoch, tri
     are left out of every entry.
     """
     what = 'neuron_period_activity_analysis'
-    info = rule_task_info(hp, log, model_dir, rule)
-    start, end = analysis_steps(hp, info, rule, analy_epoch)
+    info = rule_task_info(hp, model_dir, rule)
+    start, end = epoch_bounds(info['epoch_info'], analy_epoch, hp['dt'], rule)
     groups = stage_groups(hp, log, trial_list, rule, what)
     fire_rate, stage_trials = {}, {}
     if not checked_trials(log, trial_list, rule):
@@ -543,7 +379,7 @@ def neuron_period_activity_analysis(hp, log, model_dir, rule, seltive_epoch, tri
     PSTH_log = _psth_for(hp, log, model_dir, rule, seltive_epoch, trial_list, n_types, norm,
                          PSTH_log)
     used = _stage_trials_with_psth(groups, PSTH_log, what, rule)
-    for stage in common.STAGES:
+    for stage in stages.STAGES:
         trials = used[stage][-1:] if last_step else used[stage]
         if not trials:
             continue
@@ -569,18 +405,18 @@ def neuron_period_activity_analysis(hp, log, model_dir, rule, seltive_epoch, tri
         bins = np.arange(values.min(), values.max() + bin_wid, bin_wid)
     for stage, fr in fire_rate.items():
         axes[0].hist(fr[np.isfinite(fr)], bins=bins, histtype='step', density=True,
-                     color=common.STAGE_COLORS[stage],
+                     color=stages.STAGE_COLORS[stage],
                      label='{} (n={}) mean: {:.3f}'.format(stage, fr.size, np.nanmean(fr)))
     axes[0].set_xlabel('mean activity over {}{}'.format(epoch_label(analy_epoch),
                                                         ' (/ fix1 − 1)' if norm else ''))
     axes[0].set_ylabel('density')
     axes[0].legend()
-    stages = list(fire_rate)
-    box = axes[1].boxplot([fire_rate[s][np.isfinite(fire_rate[s])] for s in stages],
+    present = list(fire_rate)
+    box = axes[1].boxplot([fire_rate[s][np.isfinite(fire_rate[s])] for s in present],
                           patch_artist=False)
-    axes[1].set_xticks(range(1, len(stages) + 1), stages)
-    for s, line in zip(stages, box['boxes']):
-        line.set_color(common.STAGE_COLORS[s])
+    axes[1].set_xticks(range(1, len(present) + 1), present)
+    for s, line in zip(present, box['boxes']):
+        line.set_color(stages.STAGE_COLORS[s])
     fig.suptitle('rule: {}  selective epoch: {}  analysis epoch: {}\none-way ANOVA F: {:.3f}  '
                  'p value: {:.3e}  group df: {}  residual df: {}'.format(
                      rule, seltive_epoch, epoch_label(analy_epoch), anova['F'], anova['p'],
@@ -610,7 +446,7 @@ def pairwise_ttest_p(groups):
     return p
 
 
-def plot_period_ttest_heatmap(hp, log, model_dir, rule, seltive_epoch, trial_list, analy_epoch,
+def plot_period_ttest_heatmap(hp, log, trial_list, model_dir, rule, seltive_epoch, analy_epoch,
                               n_types=N_TYPES, norm=True, PSTH_log=None):
     """Heatmap of independent t-test p-values between every pair of checkpoints' per-unit
     means of the PSTH log over ``analy_epoch`` (name or (start, end) ms). Tick labels
@@ -618,9 +454,9 @@ def plot_period_ttest_heatmap(hp, log, model_dir, rule, seltive_epoch, trial_lis
     Returns {'trials': [...], 'p_values': (n, n) array, 'figures': [...]}.
     """
     what = 'plot_period_ttest_heatmap'
-    info = rule_task_info(hp, log, model_dir, rule)
-    start, end = analysis_steps(hp, info, rule, analy_epoch)
-    stage_map = trial_stage_map(common.group_by_stage(hp, log, trial_list, rule))
+    info = rule_task_info(hp, model_dir, rule)
+    start, end = epoch_bounds(info['epoch_info'], analy_epoch, hp['dt'], rule)
+    stage_map = trial_stage_map(stages.group_by_stage(hp, log, trial_list, rule))
     if not checked_trials(log, trial_list, rule):
         common.note('{}: the trial list holds no checkpoint of rule {!r}; nothing to draw'
                     .format(what, rule))
@@ -644,12 +480,12 @@ def plot_period_ttest_heatmap(hp, log, model_dir, rule, seltive_epoch, trial_lis
     im = ax.imshow(np.ma.masked_invalid(p), cmap='viridis', vmin=0, vmax=1,
                    interpolation='nearest')
     fig.colorbar(im, ax=ax, label='p value (independent t-test)')
-    labels = ['{}_{:.2f}'.format(t, common.perf_at(log, rule, t)) for t in trials]
+    labels = ['{}_{:.2f}'.format(t, stages.perf_at(log, rule, t)) for t in trials]
     ax.set_xticks(range(len(trials)), labels, rotation=90, fontsize=7)
     ax.set_yticks(range(len(trials)), labels, fontsize=7)
     for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
         for lab, t in zip(ticks, trials):
-            lab.set_color(common.STAGE_COLORS[stage_map[t]])
+            lab.set_color(stages.STAGE_COLORS[stage_map[t]])
     ax.set_title('Rule: {}  selective epoch: {}  analysed: {}'.format(
         rule, seltive_epoch, epoch_label(analy_epoch)))
     path = common.figure_path(model_dir, rule, seltive_epoch, 'rule_{}_sel_{}_analy_{}_heatmap'

@@ -3,33 +3,30 @@
 import numpy as np
 import pandas as pd
 
+import stages
+import tools
 from analysis import common
-from analysis.psth import (N_TYPES, check_n_types, checked_trials, ensure_neuron_info,
-                           pyplot, rule_task_info, selected_units, type_tag)
-
-
-def _selection_trials(log, trial_list, rules):
-    """Trial numbers of a list, or of the stages of ``rules`` in a stage dict (joined)."""
-    if common.is_stage_dict(trial_list):
-        return sorted({t for r in rules for t in checked_trials(log, trial_list, r)})
-    return checked_trials(log, trial_list)
+from analysis.common import (N_TYPES, check_n_types, checked_trials, ensure_neuron_info,
+                             epoch_bounds, pyplot, rule_task_info, selected_units, type_tag)
 
 
 def _stage_column(hp, log, trial_list, rule, trials):
     """Stage of each trial for ``rule`` ('' if a stage dict does not place it)."""
-    if common.is_stage_dict(trial_list):
-        groups = common.group_by_stage(hp, log, trial_list, rule)
+    if stages.is_stage_dict(trial_list):
+        groups = stages.group_by_stage(hp, log, trial_list, rule)
         where = {t: s for s, ts in groups.items() for t in ts}
         return [where.get(t, '') for t in trials]
-    return [common.stage_of(hp, log, t, rule) for t in trials]
+    return [stages.stage_of(hp, log, t, rule) for t in trials]
 
 
-def seldir_analysis(hp, log, model_dir, rule1, epoch1, rule2, epoch2, trial_list,
-                    n_types=N_TYPES, verbose=True):
+def seldir_analysis(model_dir, rule1, epoch1, rule2, epoch2, trial_list, n_types=N_TYPES,
+                    verbose=True):
     """Per checkpoint: the units of ``n_types`` selective in both (rule1, epoch1) and
     (rule2, epoch2), and how many of them keep ('samedir') or change ('diffdir') their
-    preferred location. neuron_info generated where missing.
+    preferred location. neuron_info generated where missing; hp and log are read from
+    model_dir (the original's call form takes neither).
 
+    trial_list: list / range, or a stage dict (the checkpoints of rule1 and rule2 joined).
     Writes a plot (counts against trials trained, points coloured by the stage of rule1)
     and a CSV table <rule1>_<epoch1>_<rule2>_<epoch2>_<types>_seldir_analysis.csv in
     figure/figure_<model>/<rule1>/<epoch1>/.
@@ -37,12 +34,13 @@ def seldir_analysis(hp, log, model_dir, rule1, epoch1, rule2, epoch2, trial_list
     n_<rule2>_<epoch2>, inter, samedir, diffdir, perf_<rule>, stage_<rule>;
     'figures': [png, pdf], 'csv': path}.
     """
+    hp, log = tools.load_hp(model_dir), tools.load_log(model_dir)
     what = 'seldir_analysis'
     n_types = check_n_types(n_types)
     for rule, epoch in ((rule1, epoch1), (rule2, epoch2)):
-        info = rule_task_info(hp, log, model_dir, rule)
-        common.epoch_steps({rule: info}, rule, epoch)
-    trials = _selection_trials(log, trial_list, (rule1, rule2))
+        info = rule_task_info(hp, model_dir, rule)
+        epoch_bounds(info['epoch_info'], epoch, rule=rule)
+    trials = checked_trials(log, trial_list, (rule1, rule2))
     result = {'table': None, 'figures': [], 'csv': None}
     if not trials:
         common.note('{}: empty trial list'.format(what))
@@ -66,7 +64,7 @@ def seldir_analysis(hp, log, model_dir, rule1, epoch1, rule2, epoch2, trial_list
         rows['diffdir'].append(common_units.size - same)
     table = pd.DataFrame(rows, index=pd.Index(trials, name='trial'))
     for rule in dict.fromkeys((rule1, rule2)):
-        table['perf_' + rule] = [common.perf_at(log, rule, t) for t in trials]
+        table['perf_' + rule] = [stages.perf_at(log, rule, t) for t in trials]
         table['stage_' + rule] = _stage_column(hp, log, trial_list, rule, trials)
     result['table'] = table
     if table['inter'].sum() == 0:
@@ -85,11 +83,11 @@ def seldir_analysis(hp, log, model_dir, rule1, epoch1, rule2, epoch2, trial_list
     ax.plot(trials, table['samedir'], color='tab:purple', label='same preferred location')
     ax.plot(trials, table['diffdir'], color='tab:orange', label='different preferred location')
     stage1 = table['stage_' + rule1].tolist()
-    for stage in common.STAGES:
+    for stage in stages.STAGES:
         sel = [i for i, s in enumerate(stage1) if s == stage]
         if sel:
             ax.scatter(np.asarray(trials)[sel], table['inter'].to_numpy()[sel], s=18,
-                       color=common.STAGE_COLORS[stage], zorder=3,
+                       color=stages.STAGE_COLORS[stage], zorder=3,
                        label='{} ({})'.format(stage, rule1))
     ax.set_xlabel('trials trained')
     ax.set_ylabel('number of units')

@@ -12,10 +12,11 @@ import numpy as np
 from scipy import stats
 from scipy.optimize import OptimizeWarning, curve_fit
 
+import stages
 from analysis import common
-from analysis.psth import (N_TYPES, check_n_types, checked_trials, ensure_neuron_info,
-                           pyplot, range_tag, rule_task_info, selected_units, stage_groups,
-                           type_tag)
+from analysis.common import (N_TYPES, check_n_types, checked_trials, ensure_neuron_info,
+                             epoch_bounds, pyplot, range_tag, rule_task_info, selected_units,
+                             stage_groups, type_tag)
 
 
 def max_central(max_dir, tuning):
@@ -81,8 +82,8 @@ def tunning_analysis(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPE
     'trials': {stage: [...]}, 'figures': [...]}.
     """
     what = 'tunning_analysis'
-    info = rule_task_info(hp, log, model_dir, rule)
-    common.epoch_steps({rule: info}, rule, epoch)
+    info = rule_task_info(hp, model_dir, rule)
+    epoch_bounds(info['epoch_info'], epoch, rule=rule)
     n_types = check_n_types(n_types)
     trials = checked_trials(log, trial_list, rule)
     groups = stage_groups(hp, log, trial_list, rule, what)
@@ -92,7 +93,7 @@ def tunning_analysis(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPE
         return result
     ensure_neuron_info(hp, model_dir, rule, epoch, trials, verbose=verbose)
     empty = []
-    for stage in common.STAGES:
+    for stage in stages.STAGES:
         curves, counts, heights, used = [], [], [], []
         for t in groups[stage]:
             ninfo = common.load_neuron_info(model_dir, t, rule, epoch)
@@ -123,7 +124,7 @@ def tunning_analysis(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPE
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 6))
     for stage, curve in result['tuning'].items():
-        color = common.STAGE_COLORS[stage]
+        color = stages.STAGE_COLORS[stage]
         x = np.arange(curve.size)
         label = common.stage_label(hp, log, result['trials'][stage], rule, stage,
                                    int(round(result['n_units'][stage])))

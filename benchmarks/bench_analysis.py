@@ -82,7 +82,7 @@ def loop_neuron_info(H, info, epoch, units, norm=True, annova_p_value=0.05,
 
     ep = info['epoch_info']
     in_loc = np.asarray(info['in_loc'])
-    out = {k: [] for k in ni.INFO_TYPES}
+    out = {k: [] for k in common.NEURON_TYPES}
     for neuron in units:
         data, rate_abs, rate_norm, rate, n_resp = {}, [], [], [], 0
         for loc in info['in_loc_set']:
@@ -114,7 +114,7 @@ def loop_neuron_info(H, info, epoch, units, norm=True, annova_p_value=0.05,
 
 def _same_lists(a, b, units):
     keep = set(units)
-    for key in ni.INFO_TYPES:
+    for key in common.NEURON_TYPES:
         mine = [(u, i) for u, _, i in a[key] if u in keep]
         if mine != [(u, i) for u, _, i in b[key]]:
             return False

@@ -96,7 +96,7 @@ def population_rows(model_dir, n_checkpoints=2, window=10, dpca=True):
 
     # --- decoder on RNN units -----------------------------------------------------------
     t = trials[-1]
-    H = activity.Get_H(hp, log, model_dir, t, 'odr')
+    H = activity.Get_H(hp, model_dir, t, 'odr')
     labels = np.asarray(common.load_task_info(model_dir)['odr']['in_loc'])
     F, _ = decoding.window_features(H, window, 1)
     base, acc_b = _timed(lambda: decoder_baseline(F, labels, 2))

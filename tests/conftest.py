@@ -33,6 +33,31 @@ def tiny_model_dir(tmp_path_factory):
     return model_dir
 
 
+# The performance curve the small model's log gets for every rule.
+SMALL_PERF = [0.05, 0.4, 0.9, 1.0, 1.0, 1.0]
+
+
+@pytest.fixture(scope='session')
+def small_model_dir(tmp_path_factory):
+    """A smaller all_new model: n_rnn 16, dt 50 ms (70 steps per ODR trial instead of 175:
+    the cross-temporal decoder's cost grows with the square of the steps, the behaviour
+    analyses' with the steps), checkpoints 0, 32, ..., 160 (6).
+
+    Its log's performance is SMALL_PERF for every rule: checkpoint 0 is early (0.05), 32
+    mid (0.4), 64 … 160 mature. Treat it as read-only.
+    """
+    model_dir = str(tmp_path_factory.mktemp('models') / 'small')
+    log = train.train(model_dir, hp={'n_rnn': 16, 'activation': 'softplus', 'dt': 50,
+                                     'batch_size_train': 32, 'batch_size_test': 32},
+                      max_steps=160, display_step=1, seed=0, verbose=False)
+    assert log['trials'] == [0, 32, 64, 96, 128, 160]
+    for rule in tools.load_hp(model_dir)['rule_trains']:
+        log['perf_' + rule] = SMALL_PERF
+    log['perf_min'] = log['perf_avg'] = SMALL_PERF
+    tools.save_log(log, model_dir)
+    return model_dir
+
+
 @pytest.fixture
 def model_copy(tiny_model_dir, tmp_path):
     """A private copy of the tiny model that a test may write pickles into."""

@@ -83,7 +83,7 @@ def test_distractor_analysis_takes_a_stage_dict(model_copy, figure_root):
 
 def test_saccade_distribution_smoke(model_copy, figure_root):
     hp, log = _load(model_copy)
-    res = behaviour.saccade_distribut_analysis(hp, log, model_copy, 'overlap', [0, 1280],
+    res = behaviour.saccade_distribut_analysis(hp, log, 'overlap', model_copy, [0, 1280],
                                                n_batches=2, verbose=False)
     assert res['errors']['early'].shape == (256,)
     assert res['errors']['mature'].shape == (256,)
@@ -98,7 +98,7 @@ def test_saccade_distribution_smoke(model_copy, figure_root):
     saved = pd.read_csv(res['csv'], index_col='trial')
     assert saved['stage'].tolist() == ['early', 'mature']
     with pytest.raises(ValueError, match='not trained on rule'):
-        behaviour.saccade_distribut_analysis(hp, log, model_copy, 'match_or_non', [0])
+        behaviour.saccade_distribut_analysis(hp, log, 'match_or_non', model_copy, [0])
 
 
 def test_saccade_error_degrees():

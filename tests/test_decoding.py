@@ -19,9 +19,18 @@ def test_svc_predict_matches_sklearn():
         X = centres[y] + rng.randn(len(y), 30)
         clf = decoding.fit_svc(X, y)
         default = SVC().fit(X, y)
-        assert clf.gamma == pytest.approx(default._gamma, rel=1e-12)
         Xt = rng.randn(2000, 30)
         np.testing.assert_array_equal(decoding.svc_predict(clf, Xt), default.predict(Xt))
+
+
+def test_scale_gamma_known_answer():
+    # gamma 'scale' = 1 / (n_features · variance of all entries): the entries 0, 4 (four
+    # of each) have variance 4, so 1 / (2 · 4) = 0.125.
+    X = np.array([[0., 0.], [4., 0.], [0., 4.], [4., 4.]])
+    clf = decoding.fit_svc(X, np.array([0, 1, 0, 1]))
+    assert clf.gamma == 0.125
+    # a constant X (variance 0): sklearn's fallback 1.0
+    assert decoding.fit_svc(np.ones((4, 2)), np.array([0, 1, 0, 1])).gamma == 1.0
 
 
 def test_window_features_and_held_out_mask():
@@ -90,8 +99,8 @@ def test_tuned_units_decode_after_cue_and_untuned_at_chance(tmp_path, figure_roo
 
 
 def test_Decoder_analysis_on_tiny_model(model_copy, figure_root):
-    hp, log = tools.load_hp(model_copy), tools.load_log(model_copy)
-    res = decoding.Decoder_analysis(hp, log, model_copy, 1280, rule='odr', window_size=10,
+    hp = tools.load_hp(model_copy)
+    res = decoding.Decoder_analysis(hp, model_copy, 1280, rule='odr', window_size=10,
                                     stride=10, verbose=False)
     T = 175  # odr: 3500 ms / 20 ms
     n_w = (T - 10) // 10 + 1
@@ -102,6 +111,6 @@ def test_Decoder_analysis_on_tiny_model(model_copy, figure_root):
     assert any(f.endswith('odr_1280_w200ms_s200ms.png') for f in res['figures'])
     assert all(os.path.isfile(f) for f in res['figures'])
     with pytest.raises(ValueError, match="task_mode must be 'test'"):
-        decoding.Decoder_analysis(hp, log, model_copy, 1280, task_mode='random')
+        decoding.Decoder_analysis(hp, model_copy, 1280, task_mode='random')
     with pytest.raises(ValueError, match='not trained on rule'):
-        decoding.Decoder_analysis(hp, log, model_copy, 1280, rule='match_or_non')
+        decoding.Decoder_analysis(hp, model_copy, 1280, rule='match_or_non')

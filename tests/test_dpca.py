@@ -82,20 +82,22 @@ def test_trial_tensor_layout():
 
 def test_neuron_dPCA_on_tiny_model(model_copy, figure_root):
     hp, log = tools.load_hp(model_copy), tools.load_log(model_copy)
-    res = da.neuron_dPCA(hp, log, model_copy, 1280, rule='odr', appoint_locs=[0, 2, 4, 6],
-                         invert_tcomp_y=True, tcomp_ylim=(-5, 5), verbose=False)
+    res = da.neuron_dPCA(hp, log, model_copy, 1280, rule='odr', appoint_loc_analysis=True,
+                         appoint_locs=[0, 2, 4, 6], invert_tcomp_y=True, tcomp_ylim=(-5, 5),
+                         verbose=False)
     assert res['Z']['s'].shape == (10, 4, 175)
     assert res['locs'] == [0, 2, 4, 6]
     assert res['times'][-1] == pytest.approx(174 * 0.02)
-    assert any(f.endswith('odr_1280_dPCA.png') for f in res['figures'])
+    assert any(f.endswith('odr_1280_dPCA_locs_0_2_4_6.png') for f in res['figures'])
     assert all(os.path.isfile(f) for f in res['figures'])
 
 
 def test_real_neuron_dPCA_smoke(tmp_path, figure_root):
     path = monkey.make_synthetic_recording(str(tmp_path / 'young.txt'), n_units=15, seed=1)
-    res = da.real_neuron_dPCA(path, appoint_locs=[1, 3, 5, 7], verbose=False)
+    res = da.real_neuron_dPCA(path, appoint_loc_analysis=True, appoint_locs=[1, 3, 5, 7],
+                              verbose=False)
     assert res['Z']['st'].shape == (10, 4, 176)
     assert res['locs'] == [1, 3, 5, 7]
     assert all(os.path.isfile(f) for f in res['figures'])
     with pytest.raises(ValueError, match='1-based locations in 1..8'):
-        da.real_neuron_dPCA(path, appoint_locs=[0, 4], plot=False)
+        da.real_neuron_dPCA(path, appoint_loc_analysis=True, appoint_locs=[0, 4], plot=False)

@@ -1,4 +1,4 @@
-"""Figure analyses (psth, tuning, seldir, pca) and Main_analysis on the tiny model.
+"""Figure analyses (psth, tuning, seldir, pca) on the tiny model.
 
 The tiny model's log is a performance ramp 0.1 → 1.0 over checkpoints 0, 128, ..., 1280,
 so with the default targets 128 is early (0.19), 640 mid (0.55) and 1280 mature (1.0).
@@ -9,8 +9,8 @@ import shutil
 
 import numpy as np
 import pytest
-from scipy import stats
 
+import stages
 import tools
 from analysis import common, pca, psth, seldir, tuning
 from analysis.activity import compute_H
@@ -69,10 +69,10 @@ def test_gen_PSTH_log_shapes_and_loop_parity(analysed):
     info = common.load_task_info(model_dir)['odr']
     for t in sorted(out):
         ninfo = common.load_neuron_info(model_dir, t, 'odr', 'stim1')
-        units = sorted({e[0] for k in psth.N_TYPES for e in ninfo[k]})
+        units = sorted({e[0] for k in common.N_TYPES for e in ninfo[k]})
         H = common.load_H(model_dir, t, 'odr')
         assert out[t].shape == (len(units), H.shape[0])
-        prefs = {e[0]: e[2] for k in psth.N_TYPES for e in ninfo[k]}
+        prefs = {e[0]: e[2] for k in common.N_TYPES for e in ninfo[k]}
         ref = _loop_psth(H, info, units, [prefs[u] for u in units], True, False)
         np.testing.assert_allclose(out[t], ref, rtol=1e-4, atol=1e-6)
     oppo = psth.gen_PSTH_log(hp, [1280], model_dir, 'odr', 'stim1', norm=False,
@@ -109,7 +109,7 @@ def test_plot_PSTH(analysed, figure_root):
 
 def test_plot_epoch_mean_growth(analysed, figure_root):
     model_dir, hp, log = analysed
-    res = psth.plot_epoch_mean_growth(hp, log, model_dir, 'odr', 'stim1', TRIALS, 'delay1')
+    res = psth.plot_epoch_mean_growth(hp, log, TRIALS, model_dir, 'odr', 'stim1', 'delay1')
     _written(res)
     assert sorted(res['epoch_mean']) == TRIALS
 
@@ -124,35 +124,63 @@ def test_sample_neuron_by_trial(analysed, figure_root):
     assert all('1280_mature' in s for s in stems)
 
 
-def test_period_activity_anova_matches_scipy(analysed, figure_root):
+def test_oneway_anova_known_answer():
+    # Groups 1 2 3 | 4 5 6 | 7 8 9: grand mean 5, SS_between = 3·(9 + 0 + 9) = 54 on 2 df,
+    # SS_within = 3 · 2 = 6 on 6 df, F = (54 / 2) / (6 / 6) = 27. For 2 numerator df the
+    # F tail has the closed form p = (1 + 2F / df2)^(−df2 / 2) = (1 + 9)^−3 = 0.001.
+    res = psth.oneway_anova([[1, 2, 3], [4, 5, 6], [7, 8, 9], []])
+    assert res['F'] == pytest.approx(27.0, rel=1e-12)
+    assert res['p'] == pytest.approx(0.001, rel=1e-9)
+    assert (res['df_group'], res['df_residual']) == (2, 6)
+    one = psth.oneway_anova([[1.0, 2.0]])
+    assert np.isnan(one['F']) and np.isnan(one['p']) and one['df_group'] == 0
+
+
+def test_period_activity_anova(analysed, figure_root):
     model_dir, hp, log = analysed
-    res = psth.neuron_period_activity_analysis(hp, log, model_dir, 'odr', 'delay1', TRIALS,
+    res = psth.neuron_period_activity_analysis(hp, log, TRIALS, model_dir, 'odr', 'delay1',
                                                'delay1')
     _written(res)
-    groups = [res['fire_rate'][s] for s in common.STAGES]
-    F, p = stats.f_oneway(*groups)
+    groups = [res['fire_rate'][s] for s in stages.STAGES]
+    # The classic one-way F from its sums of squares.
+    values = np.concatenate(groups)
+    grand = values.mean()
+    between = sum(g.size * (g.mean() - grand) ** 2 for g in groups)
+    within = sum(((g - g.mean()) ** 2).sum() for g in groups)
+    n_all = values.size
+    F = (between / 2) / (within / (n_all - 3))
     assert res['anova']['F'] == pytest.approx(F, rel=1e-9)
-    assert res['anova']['p'] == pytest.approx(p, rel=1e-9)
-    n_all = sum(g.size for g in groups)
     assert (res['anova']['df_group'], res['anova']['df_residual']) == (2, n_all - 3)
+    # the last checkpoint of each stage, and the mean over delay1 of its PSTH rows
+    assert res['trials'] == {'early': [128], 'mid': [640], 'mature': [1280]}
+    start, end = common.load_task_info(model_dir)['odr']['epoch_info']['delay1']
+    rows = psth.gen_PSTH_log(hp, [1280], model_dir, 'odr', 'delay1', verbose=False)[1280]
+    np.testing.assert_allclose(res['fire_rate']['mature'], rows[:, start:end].mean(axis=1))
     # an explicit (start, end) window in ms: cue onset (1000 ms) + 250 ms
-    res = psth.neuron_period_activity_analysis(hp, log, model_dir, 'overlap', 'stim1', TRIALS,
+    res = psth.neuron_period_activity_analysis(hp, log, TRIALS, model_dir, 'overlap', 'stim1',
                                                (1000, 1250))
     assert res['figures'][0].endswith('overlap_1000_1250_activity_oneway_anova_analysis.png')
 
 
+def test_pairwise_ttest_known_answer():
+    # [0, 2] vs [3, 4, 5]: means 1 and 4, variances 2 and 1, pooled variance
+    # (1·2 + 2·1) / 3 = 4/3, t = −3 / √(4/3 · (1/2 + 1/3)) = −9 / √10 on 3 df. For 3 df
+    # the two-sided p is 1 − (2/π)·(x / (1 + x²) + atan x) with x = |t| / √3 = 9 / √30.
+    p = psth.pairwise_ttest_p([np.array([0., 2.]), np.array([3., 4., 5.]), np.array([7.])])
+    x = 9 / np.sqrt(30)
+    assert p[0, 1] == pytest.approx(1 - 2 / np.pi * (x / (1 + x * x) + np.arctan(x)),
+                                    rel=1e-9)
+    assert p[1, 0] == p[0, 1] and p[0, 0] == 1.0
+    assert np.isnan(p[2]).all() and np.isnan(p[:, 2]).all()   # one value: no variance
+
+
 def test_period_ttest_heatmap(analysed, figure_root):
     model_dir, hp, log = analysed
-    res = psth.plot_period_ttest_heatmap(hp, log, model_dir, 'odr', 'stim1', TRIALS, 'stim1')
+    res = psth.plot_period_ttest_heatmap(hp, log, TRIALS, model_dir, 'odr', 'stim1', 'stim1')
     _written(res)
-    assert res['p_values'].shape == (3, 3)
-    rng = np.random.RandomState(1)
-    groups = [rng.randn(7), rng.randn(12) + 0.8, rng.randn(5) * 2, rng.randn(1)]
-    p = psth.pairwise_ttest_p(groups)
-    for i in range(3):
-        for j in range(3):
-            assert p[i, j] == pytest.approx(stats.ttest_ind(groups[i], groups[j])[1])
-    assert np.isnan(p[3]).all() and np.isnan(p[:, 3]).all()
+    assert res['trials'] == TRIALS and res['p_values'].shape == (3, 3)
+    np.testing.assert_array_equal(res['p_values'], res['p_values'].T)
+    assert np.all(np.diag(res['p_values']) == 1.0)
 
 
 def test_tunning_analysis(analysed, figure_root):
@@ -162,7 +190,9 @@ def test_tunning_analysis(analysed, figure_root):
     assert set(res['ttest_p']) == {'early-mid', 'early-mature', 'mid-mature'}
     assert all(v.shape == (9,) for v in res['tuning'].values())
     a, b = res['heights']['early'], res['heights']['mature']
-    assert res['ttest_p']['early-mature'] == pytest.approx(stats.ttest_ind(a, b)[1])
+    # scipy's ttest_ind in tuning against the pooled-variance formula of pairwise_ttest_p
+    assert res['ttest_p']['early-mature'] == pytest.approx(
+        psth.pairwise_ttest_p([a, b])[0, 1], rel=1e-9)
 
 
 def test_max_central_and_failed_fit():
@@ -174,7 +204,7 @@ def test_max_central_and_failed_fit():
 
 def test_seldir_analysis(analysed, figure_root):
     model_dir, hp, log = analysed
-    res = seldir.seldir_analysis(hp, log, model_dir, 'odr', 'stim1', 'odrd', 'stim1', TRIALS)
+    res = seldir.seldir_analysis(model_dir, 'odr', 'stim1', 'odrd', 'stim1', TRIALS)
     _written(res)
     table = res['table']
     assert list(table.index) == TRIALS
@@ -184,7 +214,7 @@ def test_seldir_analysis(analysed, figure_root):
 
 def test_neuron_PCA(analysed, figure_root):
     model_dir, hp, log = analysed
-    res = pca.neuron_PCA(hp, log, model_dir, 'odr', TRIALS, n_components=2)
+    res = pca.neuron_PCA(hp, log, model_dir, TRIALS, 'odr', n_components=2)
     _written(res)
     T = common.load_H(model_dir, 1280, 'odr').shape[0]
     assert res['scores'][1280].shape == (8, T, 2)
@@ -196,15 +226,15 @@ def test_neuron_PCA(analysed, figure_root):
 def test_stage_dict_and_list_give_the_same_grouping(analysed, figure_root):
     model_dir, hp, log = analysed
     as_list = psth.plot_PSTH(hp, log, model_dir, 'odr', 'stim1', TRIALS)
-    stage_dict = {'odr': common.group_by_stage(hp, log, TRIALS, 'odr')}
+    stage_dict = {'odr': stages.group_by_stage(hp, log, TRIALS, 'odr')}
     as_dict = psth.plot_PSTH(hp, log, model_dir, 'odr', 'stim1', stage_dict)
     assert as_list['trials'] == as_dict['trials'] == {'early': [128], 'mid': [640],
                                                       'mature': [1280]}
-    for s in common.STAGES:
+    for s in stages.STAGES:
         np.testing.assert_array_equal(as_list['psth'][s], as_dict['psth'][s])
     # membership in a stage dict wins over performance
     moved = {'odr': {'early': [128], 'mid': [], 'mature': [640, 1280]}}
-    res = psth.neuron_period_activity_analysis(hp, log, model_dir, 'odr', 'stim1', moved,
+    res = psth.neuron_period_activity_analysis(hp, log, moved, model_dir, 'odr', 'stim1',
                                                'stim1', last_step=False)
     assert res['trials'] == {'early': [128], 'mature': [640, 1280]}
 
@@ -216,16 +246,15 @@ def test_unknown_rule_epoch_and_type_name_the_choices(analysed, figure_root):
     with pytest.raises(ValueError, match="'delay1'"):
         psth.plot_PSTH(hp, log, model_dir, 'odr', 'delay9', TRIALS)
     with pytest.raises(ValueError, match="'delay2'"):
-        psth.neuron_period_activity_analysis(hp, log, model_dir, 'odrd', 'stim1', TRIALS,
+        psth.neuron_period_activity_analysis(hp, log, TRIALS, model_dir, 'odrd', 'stim1',
                                              'delay3')
     with pytest.raises(ValueError, match="'stim1'"):
         tuning.tunning_analysis(hp, log, model_dir, 'odr', 'go2', TRIALS)
     with pytest.raises(ValueError, match="'gap500'"):
-        pca.neuron_PCA(hp, log, model_dir, 'antisaccade', TRIALS)
+        pca.neuron_PCA(hp, log, model_dir, TRIALS, 'antisaccade')
     with pytest.raises(ValueError, match='mix_neurons'):
-        seldir.seldir_analysis(hp, log, model_dir, 'odr', 'stim1', 'odrd', 'stim1', TRIALS,
-                               n_types=('mixed',))
-    with pytest.raises(KeyError, match=r'Trial\(s\) \[100\] are not checkpoints'):
+        seldir.seldir_analysis(model_dir, 'odr', 'stim1', 'odrd', 'stim1', TRIALS, ('mixed',))
+    with pytest.raises(common.DataUnavailable, match=r'Trial\(s\) \[100\] are not checkpoints'):
         psth.plot_PSTH(hp, log, model_dir, 'odr', 'stim1', [100, 1280])
 
 
@@ -236,13 +265,13 @@ def test_empty_stage_and_checkpoint_without_units(analysed, figure_root, capsys)
     assert list(res['psth']) == ['mature']
     assert 'no checkpoint in stage(s) early, mid' in capsys.readouterr().err
     # a checkpoint where no unit is selective (hand-made neuron_info)
-    empty = {k: [] for k in psth.NEURON_TYPES}
+    empty = {k: [] for k in common.NEURON_TYPES}
     empty['firerate_loc_order'] = np.zeros((hp['n_rnn'], 8))
     tools.save_pickle(empty, common.neuron_info_path(model_dir, 640, 'overlap', 'stim1'))
     log_ = psth.gen_PSTH_log(hp, TRIALS, model_dir, 'overlap', 'stim1', verbose=False)
     assert log_[640].shape[0] == 0
-    res = psth.neuron_period_activity_analysis(hp, log, model_dir, 'overlap', 'stim1',
-                                               TRIALS, 'stim1', PSTH_log=log_)
+    res = psth.neuron_period_activity_analysis(hp, log, TRIALS, model_dir, 'overlap', 'stim1',
+                                               'stim1', PSTH_log=log_)
     _written(res)
     assert 'mid' not in res['fire_rate'] and res['anova']['df_group'] == 1
     res = tuning.tunning_analysis(hp, log, model_dir, 'overlap', 'stim1', TRIALS)
@@ -255,51 +284,23 @@ def test_empty_stage_and_checkpoint_without_units(analysed, figure_root, capsys)
     assert res['figures'] == [] and 'nothing to draw' in capsys.readouterr().err
     # a rule whose stages are all empty (e.g. not learned yet): a note, no figure, no error
     nothing = {'odr': {'early': [], 'mid': [], 'mature': []}}
-    for fn, args in [(psth.plot_PSTH, ('odr', 'stim1', nothing)),
-                     (psth.neuron_period_activity_analysis, ('odr', 'stim1', nothing, 'stim1')),
-                     (psth.plot_epoch_mean_growth, ('odr', 'stim1', nothing, 'stim1')),
-                     (psth.plot_period_ttest_heatmap, ('odr', 'stim1', nothing, 'stim1')),
-                     (psth.sample_neuron_by_trial, ('odr', 'stim1', nothing)),
-                     (tuning.tunning_analysis, ('odr', 'stim1', nothing)),
-                     (pca.neuron_PCA, ('odr', nothing))]:
-        assert fn(hp, log, model_dir, *args)['figures'] == []
+    for fn, args in [
+            (psth.plot_PSTH, (hp, log, model_dir, 'odr', 'stim1', nothing)),
+            (psth.neuron_period_activity_analysis,
+             (hp, log, nothing, model_dir, 'odr', 'stim1', 'stim1')),
+            (psth.plot_epoch_mean_growth, (hp, log, nothing, model_dir, 'odr', 'stim1', 'stim1')),
+            (psth.plot_period_ttest_heatmap,
+             (hp, log, nothing, model_dir, 'odr', 'stim1', 'stim1')),
+            (psth.sample_neuron_by_trial, (hp, log, model_dir, 'odr', 'stim1', nothing)),
+            (tuning.tunning_analysis, (hp, log, model_dir, 'odr', 'stim1', nothing)),
+            (pca.neuron_PCA, (hp, log, model_dir, nothing, 'odr'))]:
+        assert fn(*args)['figures'] == []
         assert 'holds no checkpoint of rule' in capsys.readouterr().err, fn.__name__
 
 
 # ----------------------------------------------------------------------------------------
 # Main_analysis
 # ----------------------------------------------------------------------------------------
-def test_main_analysis_end_to_end(analysed, figure_root, monkeypatch, capsys):
-    import Main_analysis
-    model_dir = analysed[0]
-    saved = []
-
-    def quick_save(fig, path, formats=('png', 'pdf'), dpi=150):
-        # Rendering ~80 figures would dominate the test time; each figure function is
-        # rendered for real by the tests above. Here the orchestration is under test.
-        import matplotlib.pyplot as plt
-        plt.close(fig)
-        with open(path + '.png', 'wb') as f:
-            f.write(b'figure')
-        saved.append(path)
-        return [path + '.png']
-
-    monkeypatch.setattr(common, 'save_figure', quick_save)
-    out = Main_analysis.main(['--model-dir', model_dir, '--sample-neurons', '1'])
-    assert out['skipped'] == []
-    assert out['figures'] == len(set(saved)) > 50
-    tail = capsys.readouterr().out.strip().splitlines()[-1]
-    assert tail.startswith('Main_analysis: {} figure(s) written'.format(out['figures']))
-    made = {os.path.relpath(p, str(figure_root)) for p in saved}
-    for rule, epoch in [('odr', 'stim1'), ('odr', 'delay1'), ('odrd', 'stim1'),
-                        ('odrd', 'delay1'), ('odrd', 'delay2'), ('overlap', 'stim1'),
-                        ('zero_gap', 'stim1'), ('gap', 'stim1'), ('gap500', 'stim1')]:
-        mine = [p for p in made if p.split(os.sep)[1:3] == [rule, epoch]]
-        for kind in ('_PSTH', '_tuning_analysis', '_epoch_mean_growth',
-                     '_activity_oneway_anova_analysis', '_heatmap', 'sample_neuron'):
-            assert any(kind in p for p in mine), (rule, epoch, kind)
-
-
 def test_main_analysis_missing_model_names_the_models(tmp_path, capsys):
     import Main_analysis
     with pytest.raises(SystemExit):

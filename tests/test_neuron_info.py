@@ -59,7 +59,7 @@ def oracle(H, in_loc, in_loc_set, epochs, epoch, units=None, norm=True,
         start, end = epochs[name]
         return slice(start, end)
 
-    info = {k: [] for k in ni.INFO_TYPES}
+    info = {k: [] for k in common.NEURON_TYPES}
     rates, paired, anova = [], [], {}
     for neuron in units:
         data, rate_abs, rate_norm, rate, p_row = {}, [], [], [], []
@@ -115,7 +115,7 @@ def assert_matches_oracle(H, in_loc, in_loc_set, epochs, epoch, units=None, **kw
     stats = ni.neuron_stats(H, in_loc, epochs, epoch, in_loc_set=in_loc_set, **kw)
     got = ni.info_from_stats(stats)
     keep = set(units)
-    for key in ni.INFO_TYPES:
+    for key in common.NEURON_TYPES:
         mine = [x for x in got[key] if x[0] in keep]
         assert [(u, pref) for u, _, pref in mine] == [(u, pref) for u, _, pref in ref[key]], key
         for (u, p, _), (_, p_ref, _) in zip(mine, ref[key]):
@@ -233,7 +233,7 @@ def test_planted_edge_cases():
 
 def test_input_errors():
     H, in_loc, loc_set = synthetic(0)
-    with pytest.raises(ValueError, match="valid epochs: .*'fix1'.*'go1'"):
+    with pytest.raises(ValueError, match="no epoch 'delay2'; its epochs: .*'fix1'.*'go1'"):
         ni.neuron_info_from_H(H, in_loc, EPOCHS, 'delay2')
     with pytest.raises(ValueError, match='needs epochs'):
         ni.neuron_info_from_H(H, in_loc, {'stim1': (0, 5)}, 'stim1')
@@ -251,23 +251,23 @@ def neuron_model(tiny_model_dir, tmp_path_factory):
     """A copy of the tiny model with neuron_info pickles of odr and overlap at 0 and 1280.
 
     H pickles are missing at first: generate_neuron_info must compute them with a single
-    compute_H call (one graph).
+    compute_H_at call (one graph).
     """
     model_dir = str(tmp_path_factory.mktemp('neuron_info') / 'tiny')
     shutil.copytree(tiny_model_dir, model_dir)
     hp = tools.load_hp(model_dir)
     calls = []
-    original = activity.compute_H
+    original = activity.compute_H_at
 
-    def counting(*args, **kw):
-        calls.append(kw)
-        return original(*args, **kw)
+    def counting(hp, model_dir, rules, trials, **kw):
+        calls.append((rules, trials))
+        return original(hp, model_dir, rules, trials, **kw)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(activity, 'compute_H', counting)
+        mp.setattr(activity, 'compute_H_at', counting)
         ni.generate_neuron_info(hp, model_dir, 'stim1', [0, 1280], ['odr', 'overlap'],
                                 verbose=False)
-        assert len(calls) == 1 and calls[0]['rules'] == ['odr', 'overlap']
+        assert calls == [(['odr', 'overlap'], [0, 1280])]
         ni.generate_neuron_info(hp, model_dir, ['delay1'], [0, 1280], 'odr', verbose=False)
         assert len(calls) == 1  # H pickles exist now
     return model_dir
@@ -288,12 +288,12 @@ def test_pickle_round_trip(neuron_model):
     for trial in (0, 1280):
         for rule, epoch in (('odr', 'stim1'), ('odr', 'delay1'), ('overlap', 'stim1')):
             loaded = common.load_neuron_info(neuron_model, trial, rule, epoch)
-            assert set(loaded) == set(ni.INFO_TYPES) | {'firerate_loc_order'}
+            assert set(loaded) == set(common.NEURON_TYPES) | {'firerate_loc_order'}
             info = task_info[rule]
             expected = ni.neuron_info_from_H(common.load_H(neuron_model, trial, rule),
                                              info['in_loc'], info['epoch_info'], epoch,
                                              in_loc_set=info['in_loc_set'])
-            for key in ni.INFO_TYPES:
+            for key in common.NEURON_TYPES:
                 assert loaded[key] == expected[key]
             assert loaded['firerate_loc_order'].shape == (32, 8)
             np.testing.assert_array_equal(loaded['firerate_loc_order'],

@@ -77,43 +77,6 @@ def test_smooth_is_forward_window_mean():
     np.testing.assert_allclose(tools.smooth(x, 0), x)
 
 
-def test_range_auto_select_stages():
-    hp = {'early_target_perf': 0.35, 'mid_target_perf': 0.65, 'mature_target_perf': 0.95,
-          'rule_trains': ['odr']}
-    perf = [0.0] * 5 + [0.35] * 5 + [0.65] * 5 + [1.0] * 5
-    log = {'trials': [i * 1280 for i in range(20)], 'perf_odr': perf}
-    sel = tools.range_auto_select(hp, log, avr_window=0, perf_margin=0.05)['odr']
-    assert sel['early'] == log['trials'][5:10]
-    assert sel['mid'] == log['trials'][10:15]
-    assert sel['mature'] == log['trials'][15:20]
-    lim = tools.range_auto_select(hp, log, avr_window=0, max_trial_num_limit=3)['odr']
-    assert lim['early'] == log['trials'][7:10]      # the last ones
-    assert lim['mid'] == log['trials'][11:14]       # the middle ones
-    assert lim['mature'] == log['trials'][15:18]    # the first ones
-    # The window adds the following trials too.
-    win = tools.range_auto_select(hp, log, avr_window=1, perf_margin=0.0)['odr']
-    assert win['mature'][0] == log['trials'][15]
-    with pytest.raises(KeyError, match="logged rules: \\['odr'\\]"):
-        tools.range_auto_select(hp, log, rules=['gap'])
-
-
-def test_stage_helpers_and_representative_checkpoint():
-    from analysis import common
-    hp = {'early_target_perf': 0.35, 'mid_target_perf': 0.65, 'mature_target_perf': 0.95}
-    log = {'trials': [0, 1280, 2560, 3840, 5120], 'perf_odr': [0.2, 0.4, 0.6, 0.97, 0.99]}
-    groups = common.group_by_stage(hp, log, range(0, 6400, 1280), 'odr')
-    assert groups == {'early': [0], 'mid': [1280, 2560], 'mature': [3840, 5120]}
-    stage_dict = {'odr': {'early': [0], 'mid': [1280, 2560], 'mature': [3840, 5120]}}
-    assert common.group_by_stage(hp, log, stage_dict, 'odr') == groups
-    assert common.representative_checkpoint(hp, log, stage_dict, 'odr', 'mid') == 2560
-    assert common.representative_checkpoint(hp, log, stage_dict, 'odr', 'mature') == 3840
-    assert common.representative_checkpoint(hp, log, [0], 'odr', 'mature') is None
-    with pytest.raises(KeyError, match='not a checkpoint'):
-        common.stage_of(hp, log, 100, 'odr')
-    with pytest.raises(KeyError, match="holds: \\['odr'\\]"):
-        common.group_by_stage(hp, log, stage_dict, 'gap')
-
-
 # ----------------------------------------------------------------------------------------
 # File modes, corrupt files, missing checkpoints, script helpers
 # ----------------------------------------------------------------------------------------
