@@ -1,6 +1,10 @@
-"""The paper's analyses, one module per figure family.
+"""The paper's analyses, one module per figure family. The training stages (early, mid,
+mature: thresholds, stage of a checkpoint, automatic selection) are defined in stages.py.
 
-    common        trial lists and stages, figure paths, loading pickles (shared helpers)
+    common        shared helpers: trial lists and stage dicts, rules and epochs, neuron
+                  types, figure paths, loading pickles, DataUnavailable
+    runner        what the analysis scripts and the notebook share: BlockRunner,
+                  count_new_figures, log_on_disk
     activity      task info, hidden activity H (one graph per model), CheckpointRunner
     basic         print_basic_info: performance over training, stage selection (Fig S7)
     neuron_info   generate_neuron_info: responsive / selective / exc / inh / mixed units
