@@ -156,9 +156,9 @@ def main(argv=None):
                         help='extra hp changes for every selected experiment, e.g. '
                              '--set n_rnn=32 (use another --root for such variants)')
     where = parser.add_mutually_exclusive_group()
-    where.add_argument('--jobs', type=tools.positive_int, default=1,
+    where.add_argument('--jobs', type=tools.positive_int, default=2,
                        help='experiments trained at once, each in its own process '
-                            '(default: 1, in this process)')
+                            '(default: 2, the faster on 2 cores; 1: in this process)')
     where.add_argument('--ray', metavar='ADDRESS',
                        help="run each experiment as a Ray task: 'local' starts Ray on this "
                             "machine, 'auto' joins the cluster started here with `ray "
@@ -179,7 +179,8 @@ def main(argv=None):
         print(sweep.format_table([EXPERIMENTS[n] for n in names]))
         return 0
     try:
-        summaries = run_many(names, root=args.root, jobs=args.jobs, ray_address=args.ray,
+        summaries = run_many(names, root=args.root, jobs=1 if args.ray else args.jobs,
+                             ray_address=args.ray,
                              ray_cpus=args.ray_cpus, max_trials=args.max_trials,
                              hp_overrides=hp_overrides or None, seed=args.seed,
                              display_step=args.display_step)

@@ -260,7 +260,8 @@ def test_cli_ctrl_c_exits_130(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(task, 'generate_trials', interrupt_after_checkpoint_0)
     root = str(tmp_path)
-    assert thp.main(['--only', 'indi_odr', 'indi_gap', '--root', root] + TINY_ARGS) == 130
+    argv = ['--only', 'indi_odr', 'indi_gap', '--root', root, '--jobs', '1'] + TINY_ARGS
+    assert thp.main(argv) == 130
     out = capsys.readouterr().out
     assert 'Training interrupted at trial 0. Last checkpoint: 0.' in out
     assert 'Total: 2 experiment(s) — 1 interrupted, 1 not started' in out
