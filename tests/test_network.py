@@ -268,7 +268,7 @@ def test_other_cells_build_and_learn(rnn_type):
         assert 'rnn/leaky_gru_cell/gates/kernel' in {v.op.name for v in tf.global_variables()}
 
 
-def test_optimizer_steps_lower_cost_and_clip():
+def test_optimizer_steps_lower_cost():
     hp = tiny_hp(sigma_rec=0.0)
     model = Model('unused', hp=hp)
     x, y, c = random_batch(hp, T=20, B=8)
@@ -280,6 +280,26 @@ def test_optimizer_steps_lower_cost_and_clip():
             sess.run(model.train_step, feed)
             costs.append(sess.run(model.cost_lsq, feed))
     assert costs[-1] < costs[0]
+
+
+def test_gradients_are_clipped_to_plus_minus_one():
+    """One SGD step with learning rate 1 moves every variable by exactly −clip(g, −1, 1).
+    A large L2 weight penalty makes many gradients exceed 1, so wider clip bounds (or no
+    clipping) would move those weights further."""
+    hp = tiny_hp(sigma_rec=0.0, optimizer='sgd', learning_rate=1.0, l2_weight=10.0)
+    model = Model('unused', hp=hp)
+    x, y, c = random_batch(hp)
+    feed = {model.x: x, model.y: y, model.c_mask: c}
+    variables = [v for _, v in model.grads_and_vars]
+    with tf.Session() as sess:
+        model.initialize()
+        grads = sess.run([g for g, _ in model.grads_and_vars], feed)
+        before = sess.run(variables)
+        sess.run(model.train_step, feed)
+        after = sess.run(variables)
+    assert max(np.abs(g).max() for g in grads) > 2  # clipping matters here
+    for g, b, a in zip(grads, before, after):
+        np.testing.assert_allclose(b - a, np.clip(g, -1, 1), rtol=1e-5, atol=1e-6)
 
 
 def test_save_restore_round_trip(tmp_path):

@@ -400,8 +400,11 @@ def test_odrd_test_a_b(hp, a, b):
     # the original suite's spelling of the same request
     same = task.generate_trials('odrd', make_hp(), 'test-%d-%d' % (a, b), noise_on=False)
     assert np.array_equal(same.x, trial.x) and np.array_equal(same.y, trial.y)
-    bigger = task.generate_trials('odrd', make_hp(), 'test-a-b', a=a, b=b, batch_size=128)
-    assert bigger.batch_size == 128
+    bigger = task.generate_trials('odrd', make_hp(), 'test-a-b', a=a, b=b, batch_size=200,
+                                  noise_on=False)
+    assert bigger.batch_size == 200 and bigger.x.shape[1] == 200
+    assert len(bigger.input_loc) == 200
+    np.testing.assert_array_equal(bigger.x[:, :128], trial.x)
 
 
 def test_odrd_test_mode_distractor_opposite_cue():
@@ -503,9 +506,10 @@ def test_random_mode_needs_batch_size(rule):
 
 
 def test_bad_test_a_b_requests(hp):
-    with pytest.raises(ValueError, match='a'):
+    with pytest.raises(ValueError, match="'test-a-b' needs the keyword arguments a \\(cue "
+                                         "location index\\) and b"):
         task.generate_trials('odrd', hp, 'test-a-b', b=3)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r'a = 8 is not a location index in \[0, 8\)'):
         task.generate_trials('odrd', hp, 'test-a-b', a=8, b=3)
     with pytest.raises(ValueError):
         task.generate_trials('odr', hp, 'test-a-b', a=1, b=3)
