@@ -64,7 +64,8 @@ def main(argv=None):
     log = tools.load_log(model_dir)
     # The analyses import TensorFlow (seconds of start-up): only now, so that --help, bad
     # arguments and unreadable model files are answered at once.
-    from analysis.activity import compute_H
+    from analysis.activity import compute_H  # noqa: F401  (the commented lines)
+    from analysis.cache import plan_entry, prepare_activity
     from analysis.basic import print_basic_info
     from analysis.neuron_info import generate_neuron_info
     from analysis.pca import neuron_PCA
@@ -92,12 +93,13 @@ def main(argv=None):
     # ---------------------------------------------------------------- checkpoints -------
     # Fig S7 and the stage of every checkpoint, from this model's log:
     # {rule: {'early': [...], 'mid': [...], 'mature': [...]}}.
-    trial_selected = run(print_basic_info, hp, log, model_dir, smooth_growth=True,
-                         smooth_window=5, auto_range_select=True, avr_window=9,
-                         perf_margin=0.05, max_trial_num_limit=30)
-    if trial_selected is None:
-        print('Main_analysis: no stage selection for {}; nothing to analyse'.format(model_dir))
-        return {'figures': 0, 'skipped': run.skipped, 'seconds': time.time() - start}
+    selection = run(print_basic_info, hp, log, model_dir, smooth_growth=True,
+                    smooth_window=5, auto_range_select=True, avr_window=9,
+                    perf_margin=0.05, max_trial_num_limit=30)
+    # A stage the selection left empty for a rule (a model still learning it, a short
+    # demo run) gets the checkpoints whose own performance is in it: one line per rule
+    # says so (the same rule as the notebook's and the report's).
+    trial_selected = common.stages_with_fallback(hp, log, selection or {}, limit=30)
     trial_list_odr_odrd = common.sub_stages(trial_selected, wm)
     trial_list_antisacc = common.sub_stages(trial_selected, anti)
     trial_list_sample = common.last_of_each_stage(trial_selected)
@@ -110,18 +112,38 @@ def main(argv=None):
     # trial_list_sample = [616960, 628480]
 
     # ---------------------------------------------------------------- H, neuron info ----
-    # One graph per call; H of the working-memory and anti-saccade rules only at their own
-    # checkpoints (H pickles of a 256-unit model take ~10–25 MB per rule and checkpoint).
-    run(compute_H, hp, log, model_dir, rules=wm, trial_list=trial_list_odr_odrd,
-        recompute=recompute)
-    run(compute_H, hp, log, model_dir, rules=anti, trial_list=trial_list_antisacc,
-        recompute=recompute)
+    # One pass over the checkpoints (analysis.cache): each one is restored once, all its
+    # rules run in one session call, and from H the neuron_info pickles are written and
+    # the PSTH rows, location means and decoding H the blocks below read are kept in
+    # memory. H pickles are not written (~10–25 MB per rule and checkpoint for 256 units);
+    # existing ones are read. To write them, as the original's commented lines did:
+    # run(compute_H, hp, log, model_dir, rules=wm, trial_list=trial_list_odr_odrd,
+    #     recompute=recompute)
+    # run(compute_H, hp, log, model_dir, rules=anti, trial_list=trial_list_antisacc,
+    #     recompute=recompute)
+    # One network per stage for decoding and dPCA (Fig S5E, 5E): the checkpoint whose
+    # performance is closest to the stage's target.
+    decode_at = {rule: [common.representative_checkpoint(hp, log, trial_list_odr_odrd,
+                                                         rule, s) for s in stages.STAGES]
+                 for rule in wm}
+    plan = {}
+    for rule in wm + anti:
+        trial_list = trial_list_odr_odrd if rule in wm else trial_list_antisacc
+        epochs = (['stim1', 'delay1'] + (['delay2'] if rule == 'odrd' else [])
+                  if rule in wm else ['stim1'])
+        plan[rule] = plan_entry(
+            stages.expand_trial_list(trial_list, rule), epochs=epochs,
+            psth=[(e, oppo) for e in epochs for oppo in ((False, True) if rule == 'odrd'
+                                                         else (False,))],
+            means=stages.expand_trial_list(trial_list_sample, rule),   # sample units, PCA
+            H=[t for t in decode_at.get(rule, []) if t is not None])
+    run(prepare_activity, hp, model_dir, plan, recompute=recompute)
     run(generate_neuron_info, hp, model_dir, ['stim1', 'delay1'], trial_list_odr_odrd, wm,
-        recompute=recompute)
+        recompute=False)
     run(generate_neuron_info, hp, model_dir, ['delay2'], trial_list_odr_odrd, ['odrd'],
-        recompute=recompute)
+        recompute=False)
     run(generate_neuron_info, hp, model_dir, ['stim1'], trial_list_antisacc, anti,
-        recompute=recompute)
+        recompute=False)
 
     # One PSTH log per (rule, selective epoch), shared by the PSTH, growth, ANOVA and
     # t-test blocks below (each would otherwise rebuild it from the pickles).
@@ -312,11 +334,12 @@ def main(argv=None):
     # One network per stage: the checkpoint whose performance is closest to the stage's
     # target (the published model: 616960 for mature ODR).
     for rule in wm:
-        for stage in stages.STAGES:
-            trial_num = common.representative_checkpoint(hp, log, trial_list_odr_odrd, rule,
-                                                         stage)
+        none = [s for s, t in zip(stages.STAGES, decode_at[rule]) if t is None]
+        if none:
+            common.note('Decoder_analysis / neuron_dPCA: rule {} has no {} checkpoint'.format(
+                rule, '/'.join(none)))
+        for trial_num in decode_at[rule]:
             if trial_num is None:
-                common.note('{}: no {} checkpoint for decoding / dPCA'.format(rule, stage))
                 continue
             run(Decoder_analysis, hp, model_dir, trial_num=trial_num, rule=rule,
                 window_size=10, test_num=2)
@@ -337,10 +360,9 @@ def main(argv=None):
 
     n_fig, root = count_new_figures(model_dir, start)
     elapsed = time.time() - start
-    print('\nMain_analysis: {} figure(s) written to {} in {:.1f} s; {} block(s) done, '
-          '{} skipped{}'.format(n_fig, root, elapsed, run.done, len(run.skipped),
-                                ' (see [skipped] lines)' if run.skipped else ''))
-    return {'figures': n_fig, 'skipped': run.skipped, 'seconds': elapsed}
+    print('\nMain_analysis: ' + run.summary(n_fig, root, elapsed))
+    return {'figures': n_fig, 'skipped': run.skipped, 'reasons': run.reasons,
+            'seconds': elapsed}
 
 
 if __name__ == '__main__':

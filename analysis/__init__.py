@@ -5,7 +5,10 @@ mature: thresholds, stage of a checkpoint, automatic selection) are defined in s
                   types, figure paths, loading pickles, DataUnavailable
     runner        what the analysis scripts and the notebook share: BlockRunner,
                   count_new_figures, log_on_disk
-    activity      task info, hidden activity H (one graph per model), CheckpointRunner
+    activity      task info, hidden activity H (one graph per model), CheckpointRunner,
+                  iter_H (H of many checkpoints, read or computed, never written)
+    cache         H and its small products kept in memory (byte-bounded LRU caches);
+                  prepare_activity: Main_analysis's single pass over checkpoints
     basic         print_basic_info: performance over training, stage selection (Fig S7)
     neuron_info   generate_neuron_info: responsive / selective / exc / inh / mixed units
     psth          PSTHs by stage (Fig 4E–G), epoch-mean growth (Fig S2B), example units

@@ -207,9 +207,61 @@ def compute_H_at(hp, model_dir, rules, trials, recompute=False, save_H_pickle=Tr
     return None if save_H_pickle else out
 
 
+def iter_H(hp, model_dir, wanted, verbose=True, desc='H', cache=True):
+    """Yield (trial, {rule: H (T, 128, n_rnn) float32}) for wanted = {trial: [rules]}, in
+    trial order, one checkpoint at a time (memory: one checkpoint's H).
+
+    Each H comes from cache.H_CACHE, else an existing H_<rule>.pkl (ours or the
+    original's), else is computed — nothing is written. The graph is built once, at the
+    first checkpoint that needs computing; each checkpoint is restored once and its
+    rules run in one session call. With ``cache`` computed H also go to cache.H_CACHE
+    (within its byte budget).
+    """
+    from analysis import cache as hcache
+    wanted = {int(t): list(rules) for t, rules in wanted.items() if rules}
+    if not wanted:
+        return
+    rules_all = sorted({r for rs in wanted.values() for r in rs},
+                       key=lambda r: hp['rule_trains'].index(r) if r in hp['rule_trains'] else -1)
+    for rule in rules_all:
+        common.check_rule(hp, rule)
+    store = None
+    rule_index = {r: i for i, r in enumerate(hp['rule_trains'])}
+    runner = None
+    try:
+        for t in tqdm(sorted(wanted), desc=desc, unit='ckpt', disable=not verbose,
+                      leave=False):
+            out, todo = {}, []
+            for rule in wanted[t]:
+                H = hcache.H_CACHE.get(hcache.h_key(model_dir, t, rule))
+                if H is None and os.path.isfile(common.H_path(model_dir, t, rule)):
+                    H = common.load_H(model_dir, t, rule)
+                if H is None:
+                    todo.append(rule)
+                else:
+                    out[rule] = H
+            if todo:
+                if runner is None:
+                    store = test_trials(hp, rules_all)
+                    runner = CheckpointRunner(model_dir, hp)
+                runner.restore(t)
+                Hs = runner.run_concurrently([store[r] for r in todo],
+                                             [analysis_noise_seed(hp, rule_index[r])
+                                              for r in todo])
+                for rule, h in zip(todo, Hs):
+                    out[rule] = h.astype(np.float32, copy=False)
+                    if cache:
+                        hcache.H_CACHE.put(hcache.h_key(model_dir, t, rule), out[rule])
+            yield t, {r: out[r] for r in wanted[t]}
+    finally:
+        if runner is not None:
+            runner.close()
+
+
 def Get_H(hp, model_dir, trial_num, rule, save_H=False, task_mode='test'):
     """H (T, 128, n_rnn) float32 of one checkpoint and rule on its 'test' trials: read
-    from <trial_num>/H_<rule>.pkl if it exists, else computed (and written if save_H).
+    from <trial_num>/H_<rule>.pkl if it exists, else computed — and written only if
+    save_H (as the original); computed H are kept in memory (cache.H_CACHE).
 
     task_mode: only 'test' (the trials H pickles hold) is supported.
     """
@@ -222,14 +274,15 @@ def Get_H(hp, model_dir, trial_num, rule, save_H=False, task_mode='test'):
     if save_H:
         compute_H_at(hp, model_dir, [rule], [trial_num], verbose=False)
         return common.load_H(model_dir, trial_num, rule)
-    res = compute_H_at(hp, model_dir, [rule], [trial_num], save_H_pickle=False,
-                       verbose=False)
-    return res[int(trial_num)][rule]
+    task_info_for(hp, model_dir, [rule])
+    for _, Hs in iter_H(hp, model_dir, {trial_num: [rule]}, verbose=False):
+        return Hs[rule]
 
 
 def H_and_locations(hp, model_dir, trial_num, rule, task_mode='test'):
     """(H (T, 128, n_rnn), in_loc (128,) cue location index per test trial) of one
-    checkpoint and rule; H (kept as a pickle) and task_info are computed if missing."""
-    H = Get_H(hp, model_dir, trial_num, rule, save_H=True, task_mode=task_mode)
+    checkpoint and rule (Get_H: a pickle if present, else computed and kept in memory,
+    not written); task_info is computed if missing."""
+    H = Get_H(hp, model_dir, trial_num, rule, task_mode=task_mode)
     in_loc = np.asarray(task_info_for(hp, model_dir, [rule])[rule]['in_loc'])
     return H, in_loc

@@ -39,8 +39,15 @@ NEURON_TYPES = ('active_neurons', 'selective_neurons', 'exh_neurons', 'inh_neuro
 N_TYPES = ('exh_neurons', 'mix_neurons')
 
 
+# Every notice of this process, in order: runner.BlockRunner reads the ones a block gave
+# to say why it drew nothing.
+NOTES = []
+
+
 def note(msg):
     """A user-facing notice (skipped figure, missing data) on stderr."""
+    NOTES.append(msg)
+    del NOTES[:-1000]            # a long notebook session keeps the last ones only
     print('[analysis] ' + msg, file=sys.stderr)
 
 
@@ -136,25 +143,62 @@ def representative_checkpoint(hp, log, trial_list, rule, stage):
 
 
 def stages_with_fallback(hp, log, selection, limit=30):
-    """Stage dict for every trained rule, from an automatic selection when it found any.
+    """Stage dict for every trained rule: the automatic selection, with each stage it left
+    empty filled from the checkpoints' own performance. Main_analysis, the notebook and
+    the report use this one rule.
 
-    selection: the stage dict of print_basic_info(auto_range_select=True) (or {}). A rule
-    for which it found no checkpoint at all (a run that has not come near any target yet)
-    gets each checkpoint's own stage instead (stages.stage_of_perf), at most ``limit`` per
-    stage (stages.limit_stage), with a note.
+    selection: the stage dict of print_basic_info(auto_range_select=True) (or {}). For a
+    rule whose selection has an empty stage (a model still learning the rule, a short
+    demo run), that stage gets the checkpoints whose own logged performance puts them in
+    it (stages.stage_of_perf) and that the selection did not place in another stage, at
+    most ``limit`` (stages.limit_stage). One note per such rule says which stages were
+    empty and what was used instead (or that nothing was).
     """
     out = {}
     for rule in hp['rule_trains']:
         auto = selection.get(rule, {})
-        if any(auto.get(s) for s in STAGES):
-            out[rule] = {s: sorted(auto.get(s, [])) for s in STAGES}
+        out[rule] = {s: sorted(auto.get(s, [])) for s in STAGES}
+        empty = [s for s in STAGES if not out[rule][s]]
+        if not empty:
             continue
+        taken = {t for s in STAGES for t in out[rule][s]}
         own = stages.group_by_stage(hp, log, log['trials'], rule)
-        out[rule] = {s: stages.limit_stage(own[s], s, limit) for s in STAGES}
-        note("{}: no checkpoint near a stage target; using each checkpoint's own "
-             "performance instead ({})".format(rule, ', '.join(
-                 '{} {}'.format(s, len(out[rule][s])) for s in STAGES)))
+        used = []
+        for s in empty:
+            out[rule][s] = stages.limit_stage([t for t in own[s] if t not in taken], s, limit)
+            crit = stages.criteria(hp)[s]
+            used.append('{}: {}'.format(s, '{} checkpoint(s) with {}'.format(
+                len(out[rule][s]), crit) if out[rule][s] else 'none ({})'.format(crit)))
+        note('{}: automatic selection has no {} checkpoint; using each checkpoint\'s own '
+             'performance instead — {}'.format(rule, '/'.join(empty), '; '.join(used)))
     return out
+
+
+def stage_words(hp, log, trials, rule, stage, n_units=None):
+    """Legend text of a stage in words: 'early: 3 checkpoints, mean perf 0.33, 226 units'
+    (n_units: mean number of units per checkpoint, left out if None)."""
+    perf = np.mean([stages.perf_at(log, rule, t) for t in trials]) if trials else float('nan')
+    text = '{}: {} checkpoint{}, mean perf {:.2f}'.format(
+        stage, len(trials), '' if len(trials) == 1 else 's', perf)
+    return text if n_units is None else '{}, {} units'.format(text, n_units)
+
+
+def trials_words(hp, log, trial_list, rule):
+    """Which checkpoints a figure used, for its title: 'early 3 (1280–3840), mid 5
+    (…), mature 30 (…)' for a stage dict, '<n> checkpoints <first>–<last>' otherwise."""
+    if not stages.is_stage_dict(trial_list):
+        trials = stages.expand_trial_list(trial_list)
+        if not trials:
+            return 'no checkpoint'
+        return '{} checkpoint{} {}–{}'.format(len(trials), '' if len(trials) == 1 else 's',
+                                              trials[0], trials[-1])
+    groups = stages.group_by_stage(hp, log, trial_list, rule)
+    parts = []
+    for s in STAGES:
+        ts = groups[s]
+        parts.append('{} {}'.format(s, '{} ({}–{})'.format(len(ts), ts[0], ts[-1]) if ts
+                                    else 'none'))
+    return 'checkpoints ' + ', '.join(parts)
 
 
 def stage_label(hp, log, trials, rule, stage, n_units=None):
@@ -278,17 +322,9 @@ def location_means(H, in_loc, n_loc):
     return np.matmul(weights.T, H)
 
 
-def ensure_H(hp, model_dir, rule, trials, verbose=True):
-    """Compute the missing H_<rule>.pkl of ``trials`` (one graph for all of them)."""
-    missing = [t for t in trials if not os.path.isfile(H_path(model_dir, t, rule))]
-    if missing:
-        from analysis.activity import compute_H_at
-        compute_H_at(hp, model_dir, [rule], missing, verbose=verbose)
-
-
 def ensure_neuron_info(hp, model_dir, rule, epoch, trials, verbose=True):
     """Generate the missing neuron_info_<rule>_<epoch>.pkl of ``trials`` (defaults of
-    generate_neuron_info, which computes missing H itself)."""
+    generate_neuron_info, which reads or computes H itself and does not write it)."""
     missing = [t for t in trials
                if not os.path.isfile(neuron_info_path(model_dir, t, rule, epoch))]
     if missing:
@@ -393,6 +429,6 @@ def mark_epochs(ax, hp, epoch_info, T):
         e = T if end is None else end
         bounds.update(b for b in (start, end) if b is not None)
         ax.text((s + e) / 2.0 * hp['dt'] / 1000.0, 1.0, name, transform=ax.get_xaxis_transform(),
-                ha='center', va='bottom', fontsize=7, color='gray')
+                ha='center', va='bottom', fontsize=9, color='dimgray')
     for b in sorted(bounds):
         ax.axvline(b * hp['dt'] / 1000.0, color='gray', linestyle=':', linewidth=0.8)

@@ -43,7 +43,6 @@ import os
 
 import numpy as np
 from scipy import special
-from tqdm.auto import tqdm
 
 import stages
 import tools
@@ -278,8 +277,8 @@ def generate_neuron_info(hp, model_dir, epochs, trial_list, rules, norm=True,
     rules: a rule or a list of rules; trial_list: list / range of checkpoint trial numbers
     or a stage dict {rule: {'early': [...], 'mid': [...], 'mature': [...]}} (each rule
     then uses its own checkpoints). Existing pickles are kept unless recompute.
-    H comes from <trial>/H_<rule>.pkl; missing ones are computed first by
-    activity.compute_H (one graph for all of them) and kept.
+    H comes from <trial>/H_<rule>.pkl when it exists, else is computed (activity.iter_H:
+    one graph, each checkpoint restored once for all its rules) and not written.
     Thresholds and the classification: see the module docstring (and neuron_stats).
     Returns None.
     """
@@ -310,23 +309,25 @@ def generate_neuron_info(hp, model_dir, epochs, trial_list, rules, norm=True,
             if todo:
                 jobs.append((rule, t, todo))
 
-    need_H = [(r, t) for r, t, _ in jobs if not os.path.isfile(common.H_path(model_dir, t, r))]
-    if need_H:
-        H_rules = [r for r in rules if r in {rr for rr, _ in need_H}]
-        activity.compute_H_at(hp, model_dir, H_rules, sorted({t for _, t in need_H}),
-                              verbose=verbose)
-
+    # H of every job's checkpoint: one pass, each checkpoint restored once with all its
+    # rules (an existing H pickle is read instead); H is not written (as in the original,
+    # whose generate_neuron_info calls Get_H(..., save_H=False)).
+    by_trial = {}
+    for rule, t, todo in jobs:
+        by_trial.setdefault(t, {})[rule] = todo
+    wanted = {t: [r for r in rules if r in todo_by_rule] for t, todo_by_rule in by_trial.items()}
     written = 0
-    for rule, t, todo in tqdm(jobs, desc='neuron_info', unit='ckpt', disable=not verbose):
-        H = common.load_H(model_dir, t, rule)
-        info = task_info[rule]
-        for epoch in todo:
-            result = neuron_info_from_H(
-                H, info['in_loc'], info['epoch_info'], epoch, in_loc_set=info['in_loc_set'],
-                norm=norm, annova_p_value=annova_p_value, paired_ttest_p=paired_ttest_p,
-                abs_active_thresh=abs_active_thresh)
-            tools.save_pickle(result, common.neuron_info_path(model_dir, t, rule, epoch))
-            written += 1
+    for t, Hs in activity.iter_H(hp, model_dir, wanted, verbose=verbose, desc='neuron_info',
+                                 cache=False):
+        for rule, H in Hs.items():
+            info = task_info[rule]
+            for epoch in by_trial[t][rule]:
+                result = neuron_info_from_H(
+                    H, info['in_loc'], info['epoch_info'], epoch, in_loc_set=info['in_loc_set'],
+                    norm=norm, annova_p_value=annova_p_value, paired_ttest_p=paired_ttest_p,
+                    abs_active_thresh=abs_active_thresh)
+                tools.save_pickle(result, common.neuron_info_path(model_dir, t, rule, epoch))
+                written += 1
     if verbose:
         print('generate_neuron_info: wrote {} pickle(s), kept {} existing; rules {}, '
               'epochs {}, in {}'.format(written, skipped, rules, epochs, model_dir))

@@ -5,8 +5,8 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
 import stages
-from analysis import common
-from analysis.common import (checked_trials, ensure_H, location_means, mark_epochs, pyplot,
+from analysis import cache, common
+from analysis.common import (checked_trials, location_means, mark_epochs, pyplot,
                              range_tag, rule_task_info, stage_groups, time_axis)
 
 
@@ -18,9 +18,13 @@ def location_pca(H, info, n_components=2):
     those rows; StandardScaler) and projected on the first n_components principal axes.
     Returns (scores (n_loc, T, n_components), explained_variance_ratio (n_components,)).
     """
-    n = len(info['in_loc_set'])
-    M = location_means(H, info['in_loc'], n)                     # (T, n, N)
-    T = M.shape[0]
+    M = location_means(H, info['in_loc'], len(info['in_loc_set']))   # (T, n, N)
+    return location_pca_from_means(M, n_components)
+
+
+def location_pca_from_means(M, n_components=2):
+    """location_pca from the location means M (T, n_loc, N) of H."""
+    T, n = M.shape[0], M.shape[1]
     X = M.transpose(1, 0, 2).reshape(n * T, -1)                  # location-major rows
     pca = PCA(n_components=n_components)
     scores = pca.fit_transform(StandardScaler().fit_transform(X))
@@ -34,8 +38,8 @@ def neuron_PCA(hp, log, model_dir, trial_num, rule, task_mode='test', n_componen
     trial_num: one checkpoint (the original's form) or a trial list (list / range / stage
     dict): then per stage the last checkpoint (last_step) or all of them. task_mode must
     be 'test' (the trials of the H pickles), as in the original's calls. For each
-    checkpoint, location_pca of its H (computed if missing); one figure with a column per
-    checkpoint (stages in order): rows 1..n_components = component against time (s, epochs
+    checkpoint, location_pca of its H (a pickle if present, else computed, not written);
+    one figure with a column per checkpoint (stages in order): rows 1..n_components = component against time (s, epochs
     marked), last row = trajectory PC1 × PC2 (dot = trial start).
     File <rule>/<rule>_comp<n>_neuron_pca_<trials>_std.
     Returns {'trials': {stage: [...]}, 'scores': {trial: (n_loc, T, n_components)},
@@ -56,7 +60,8 @@ def neuron_PCA(hp, log, model_dir, trial_num, rule, task_mode='test', n_componen
     result = {'trials': chosen, 'scores': {}, 'explained_variance_ratio': {}, 'figures': []}
     if not columns:
         return result                      # stage_groups has said so
-    ensure_H(hp, model_dir, rule, [t for _, t in columns], verbose=verbose)
+    means = cache.location_means_at(hp, model_dir, rule, [t for _, t in columns],
+                                    verbose=verbose)
 
     plt = pyplot()
     n_rows = n_components + (1 if n_components >= 2 else 0)
@@ -65,7 +70,7 @@ def neuron_PCA(hp, log, model_dir, trial_num, rule, task_mode='test', n_componen
     n = len(info['in_loc_set'])
     colors = plt.get_cmap('hsv')(np.arange(n) / n)               # circular colour map
     for col, (stage, t) in enumerate(columns):
-        scores, evr = location_pca(common.load_H(model_dir, t, rule), info, n_components)
+        scores, evr = location_pca_from_means(means[t], n_components)
         result['scores'][t] = scores
         result['explained_variance_ratio'][t] = evr
         t_axis = time_axis(hp, scores.shape[1])

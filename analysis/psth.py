@@ -30,8 +30,8 @@ from tqdm.auto import tqdm
 
 import stages
 import tools
-from analysis import common
-from analysis.common import (N_TYPES, check_n_types, checked_trials, ensure_H,
+from analysis import cache, common
+from analysis.common import (N_TYPES, check_n_types, checked_trials,
                              ensure_neuron_info, epoch_bounds, epoch_label, epoch_tag,
                              location_means, mark_epochs, pyplot, range_tag, rule_task_info,
                              selected_units, stage_groups, time_axis, trial_stage_map,
@@ -53,8 +53,13 @@ def psth_from_H(H, info, units, prefs, norm=True, oppo_sel_dir=False):
     trials) at the location used — for odd n the first of the two, as the original —
     and subtract 1.
     """
+    M = location_means(H, info['in_loc'], len(info['in_loc_set']))   # (T, n, N)
+    return psth_from_means(M, info, units, prefs, norm=norm, oppo_sel_dir=oppo_sel_dir)
+
+
+def psth_from_means(M, info, units, prefs, norm=True, oppo_sel_dir=False):
+    """psth_from_H from the location means M (T, n_loc, N) of H (common.location_means)."""
     n = len(info['in_loc_set'])
-    M = location_means(H, info['in_loc'], n)                       # (T, n, N)
     units = np.asarray(units, dtype=int)
     loc = np.asarray(prefs, dtype=int)
     if oppo_sel_dir:
@@ -85,9 +90,10 @@ def gen_PSTH_log(hp, trial_list, model_dir, rule, seltive_epoch, n_types=N_TYPES
     """PSTH log {trial: array (n_units, T)} of the units of ``n_types`` selective in
     ``seltive_epoch`` of ``rule`` (see the module docstring).
 
-    Missing H and neuron_info pickles are computed (generate_neuron_info defaults).
-    A checkpoint without such units gets a (0, T) array. ``log`` is only needed to
-    compute missing H (loaded from model_dir when None).
+    Missing neuron_info pickles are written (generate_neuron_info defaults); H is read
+    from an H pickle if present, else computed and not written (rows and location means
+    are kept in memory, analysis.cache). A checkpoint without such units gets a (0, T)
+    array. ``log`` checks the trial list (loaded from model_dir when None).
     """
     log = tools.load_log(model_dir) if log is None else log
     info = rule_task_info(hp, model_dir, rule)
@@ -98,15 +104,22 @@ def gen_PSTH_log(hp, trial_list, model_dir, rule, seltive_epoch, n_types=N_TYPES
         common.note('gen_PSTH_log: empty trial list for rule {!r}'.format(rule))
         return {}
     ensure_neuron_info(hp, model_dir, rule, seltive_epoch, trials, verbose=verbose)
-    ensure_H(hp, model_dir, rule, trials, verbose=verbose)
-    psth_log = {}
-    for t in tqdm(trials, desc='PSTH {} {}'.format(rule, seltive_epoch), unit='ckpt',
-                  disable=not verbose, leave=False):
-        H = common.load_H(model_dir, t, rule)
+    # Rows already made (by cache.prepare_activity or an earlier call) come from memory;
+    # the others from the location means (H read from a pickle or computed, not written).
+    psth_log, keys = {}, {}
+    for t in trials:
+        keys[t] = cache.psth_key(model_dir, t, rule, seltive_epoch, n_types, norm, oppo_sel_dir)
+        rows = cache.PSTH_CACHE.get(keys[t])
+        if rows is not None:
+            psth_log[t] = rows
+    missing = [t for t in trials if t not in psth_log]
+    means = cache.location_means_at(hp, model_dir, rule, missing, verbose=verbose)
+    for t in missing:
         units, prefs = selected_units(common.load_neuron_info(model_dir, t, rule, seltive_epoch),
                                       n_types)
-        psth_log[t] = psth_from_H(H, info, units, prefs, norm=norm, oppo_sel_dir=oppo_sel_dir)
-    return psth_log
+        psth_log[t] = cache.PSTH_CACHE.put(keys[t], psth_from_means(
+            means[t], info, units, prefs, norm=norm, oppo_sel_dir=oppo_sel_dir))
+    return {t: psth_log[t] for t in trials}
 
 
 def _psth_for(hp, log, model_dir, rule, epoch, trial_list, n_types, norm, PSTH_log,
@@ -180,19 +193,23 @@ def plot_PSTH(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPES, plot
     for stage, psth in result['psth'].items():
         t_axis = time_axis(hp, len(psth))
         T = max(T, len(psth))
-        label = common.stage_label(hp, log, result['trials'][stage], rule, stage,
+        label = common.stage_words(hp, log, result['trials'][stage], rule, stage,
                                    int(round(result['n_units'][stage])))
-        ax.plot(t_axis, psth, color=stages.STAGE_COLORS[stage], label=label)
+        ax.plot(t_axis, psth, color=stages.STAGE_COLORS[stage],
+                label=label + (', preferred location' if plot_oppo_dir else ''))
         if plot_oppo_dir:
             ax.plot(t_axis, result['psth_oppo'][stage], color=stages.STAGE_COLORS[stage],
-                    linestyle='--', label=stage + '_opposite_sel_dir')
+                    linestyle='--', label='{}: opposite location'.format(stage))
     mark_epochs(ax, hp, info['epoch_info'], T)
     ax.set_xlabel('time (s)')
     ax.set_ylabel('activity / fix1 − 1' if norm else 'activity')
     tag = range_tag(trial_list, trials_all)
-    ax.set_title('Rule: {}  Epoch: {}  Neuron types: {}  Trials: {}'.format(
-        rule, epoch, type_tag(n_types), tag), pad=14)
-    ax.legend(bbox_to_anchor=(1.02, 0), loc='lower left', borderaxespad=0)
+    ax.set_title('Rule: {}  units selective in {}: {}\n{}'.format(
+        rule, epoch, ' + '.join(n_types), common.trials_words(hp, log, trial_list, rule)),
+        pad=16, fontsize=10)
+    ax.legend(bbox_to_anchor=(1.02, 0), loc='lower left', borderaxespad=0,
+              title='stage: checkpoints, mean performance,\nunits per checkpoint (mean)',
+              title_fontsize=8)
     path = common.figure_path(model_dir, rule, epoch, type_tag(n_types),
                               '{}_{}_{}_PSTH'.format(rule, epoch, tag))
     result['figures'] = common.save_figure(fig, path)
@@ -228,7 +245,7 @@ def plot_epoch_mean_growth(hp, log, trial_list, model_dir, rule, seltive_epoch, 
         values = [float(PSTH_log[t][:, start:end].mean()) for t in trials]
         result['epoch_mean'].update(zip(trials, values))
         ax.scatter(trials, values, marker='+', color=stages.STAGE_COLORS[stage],
-                   label=common.stage_label(hp, log, trials, rule, stage))
+                   label=common.stage_words(hp, log, trials, rule, stage))
     if not result['epoch_mean']:
         plt.close(fig)
         common.note('{}: nothing to draw for rule {!r}'.format(what, rule))
@@ -278,7 +295,7 @@ def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='
                     .format(what, rule))
         return result
     ensure_neuron_info(hp, model_dir, rule, epoch, trials, verbose=verbose)
-    ensure_H(hp, model_dir, rule, trials, verbose=verbose)
+    means = cache.location_means_at(hp, model_dir, rule, trials, verbose=verbose)
     plt = pyplot()
     theta_loc = 2 * np.pi * np.arange(n + 1) / n                  # closed polygon
     for t in tqdm(trials, desc=what, unit='ckpt', disable=not verbose, leave=False):
@@ -292,8 +309,7 @@ def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='
             continue
         stage = stage_map[t]
         color = stages.STAGE_COLORS[stage]
-        H = common.load_H(model_dir, t, rule)
-        M = location_means(H, info['in_loc'], n)[:, :, units]      # (T, n, k)
+        M = means[t][:, :, units]                                   # (T, n, k)
         period = M[start:end].mean(axis=0)                          # (n, k) raw epoch means
         with np.errstate(invalid='ignore', divide='ignore'):
             period = period / period.max(axis=0, keepdims=True)
@@ -479,15 +495,31 @@ def plot_period_ttest_heatmap(hp, log, trial_list, model_dir, rule, seltive_epoc
     fig, ax = plt.subplots(figsize=(size * 1.2, size))
     im = ax.imshow(np.ma.masked_invalid(p), cmap='viridis', vmin=0, vmax=1,
                    interpolation='nearest')
-    fig.colorbar(im, ax=ax, label='p value (independent t-test)')
+    fig.colorbar(im, ax=ax, label='p value (independent t-test, per-unit means)')
     labels = ['{}_{:.2f}'.format(t, stages.perf_at(log, rule, t)) for t in trials]
-    ax.set_xticks(range(len(trials)), labels, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(trials)), labels, fontsize=7)
+    fontsize = 8 if len(trials) <= 60 else 6
+    ax.set_xticks(range(len(trials)), labels, rotation=90, fontsize=fontsize)
+    ax.set_yticks(range(len(trials)), labels, fontsize=fontsize)
     for ticks in (ax.get_xticklabels(), ax.get_yticklabels()):
         for lab, t in zip(ticks, trials):
             lab.set_color(stages.STAGE_COLORS[stage_map[t]])
-    ax.set_title('Rule: {}  selective epoch: {}  analysed: {}'.format(
-        rule, seltive_epoch, epoch_label(analy_epoch)))
+    ax.set_xlabel('checkpoint (trials trained)_performance')
+    ax.set_ylabel('checkpoint (trials trained)_performance')
+    # Tick labels take their stage's colour; white lines separate the stages.
+    for i in range(1, len(trials)):
+        if stage_map[trials[i]] != stage_map[trials[i - 1]]:
+            ax.axvline(i - 0.5, color='white', linewidth=1.5)
+            ax.axhline(i - 0.5, color='white', linewidth=1.5)
+    present = [s for s in stages.STAGES if any(stage_map[t] == s for t in trials)]
+    ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=stages.STAGE_COLORS[s],
+                                     label='{} ({} checkpoints)'.format(
+                                         s, sum(stage_map[t] == s for t in trials)))
+                       for s in present],
+              title='stage (tick label colour)', loc='upper left', bbox_to_anchor=(1.3, 1.0),
+              fontsize=9)
+    ax.set_title('Rule: {}  units selective in {}: per-unit mean over {}\n'
+                 'p value of independent t-tests between checkpoints'.format(
+                     rule, seltive_epoch, epoch_label(analy_epoch)))
     path = common.figure_path(model_dir, rule, seltive_epoch, 'rule_{}_sel_{}_analy_{}_heatmap'
                               .format(rule, seltive_epoch, epoch_tag(analy_epoch)))
     result['figures'] = common.save_figure(fig, path)

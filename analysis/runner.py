@@ -16,6 +16,7 @@ and propagates with its traceback.
 
 import os
 import sys
+import time
 
 from analysis import common
 
@@ -24,26 +25,74 @@ class BlockRunner(object):
     """Run analysis blocks; report and count the blocks whose data is unavailable.
 
     Calling ``run(fn, *args, **kwargs)`` prints '== <label>', calls fn and returns its
-    result; if fn raises common.DataUnavailable it prints '[skipped] <label>: <reason>'
-    on stderr, records the label in ``skipped`` and returns None. ``done`` counts the
-    blocks that returned.
+    result. A block is skipped — '[skipped] <label>: <reason>' on stderr, its label and
+    reason recorded in ``skipped`` / ``reasons``, None returned — when fn raises
+    common.DataUnavailable, or when it returns a result with an empty 'figures' list (a
+    figure function that had nothing to draw; the reason is what it said through
+    common.note). ``done`` counts the other blocks.
     """
 
     def __init__(self):
         self.done = 0
         self.skipped = []
+        self.reasons = {}
+        self.seconds = {}          # label → (wall s, CPU s) of the block
 
     def __call__(self, fn, *args, **kwargs):
         label = block_label(fn, args, kwargs)
         print('\n== {}'.format(label), flush=True)
+        n_notes = len(common.NOTES)
+        start, cpu = time.time(), time.process_time()
         try:
             out = fn(*args, **kwargs)
         except common.DataUnavailable as exc:
-            print('[skipped] {}: {}'.format(label, exc), file=sys.stderr, flush=True)
-            self.skipped.append(label)
-            return None
+            return self._skip(label, str(exc))
+        finally:
+            # wall and CPU time (all threads) of the block: on a loaded machine the CPU
+            # time says what the block costs.
+            self.seconds[label] = (self.seconds.get(label, (0.0, 0.0))[0] + time.time() - start,
+                                   self.seconds.get(label, (0.0, 0.0))[1]
+                                   + time.process_time() - cpu)
+        if isinstance(out, dict) and 'figures' in out and not out['figures']:
+            said = common.NOTES[n_notes:] if len(common.NOTES) > n_notes else []
+            return self._skip(label, 'nothing to draw' + (' — ' + '; '.join(said[-2:])
+                                                          if said else ''))
         self.done += 1
         return out
+
+    def _skip(self, label, reason):
+        print('[skipped] {}: {}'.format(label, reason), file=sys.stderr, flush=True)
+        self.skipped.append(label)
+        self.reasons[label] = reason
+        return None
+
+    def summary(self, n_figures=None, root=None, seconds=None):
+        """Closing lines: figures written, blocks done and skipped, the skipped blocks
+        grouped by reason."""
+        head = []
+        if n_figures is not None:
+            head.append('{} figure(s) written{}'.format(
+                n_figures, ' to {}'.format(root) if root else ''))
+        if seconds is not None:
+            head.append('in {:.1f} s'.format(seconds))
+        lines = ['{}; {} block(s) done, {} skipped'.format(' '.join(head), self.done,
+                                                          len(self.skipped))]
+        by_reason = {}
+        for label in self.skipped:
+            by_reason.setdefault(_reason_kind(self.reasons[label]), []).append(label)
+        for reason, labels in by_reason.items():
+            shown = ', '.join(labels[:4]) + (' …' if len(labels) > 4 else '')
+            lines.append('  skipped {} × {}: {}'.format(len(labels), reason, shown))
+        if self.seconds:
+            slow = sorted(self.seconds.items(), key=lambda kv: -kv[1][0])[:5]
+            lines.append('  slowest blocks (wall s / CPU s): ' + '; '.join(
+                '{} {:.0f}/{:.0f}'.format(label, w, c) for label, (w, c) in slow))
+        return '\n'.join(lines)
+
+
+def _reason_kind(reason):
+    """The part of a reason that groups alike blocks (its first clause)."""
+    return reason.split('; ')[0][:160]
 
 
 def block_label(fn, args, kwargs):

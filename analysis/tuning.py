@@ -119,14 +119,14 @@ def tunning_analysis(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPE
         common.note('{}: nothing to draw for rule {!r} epoch {!r}'.format(what, rule, epoch))
         return result
 
-    title = 'Rule: {}  Epoch: {}  Neuron types: {}  Trials: {}'.format(
-        rule, epoch, type_tag(n_types), range_tag(trial_list, trials))
+    title = 'Rule: {}  units selective in {}: {}\n{}'.format(
+        rule, epoch, ' + '.join(n_types), common.trials_words(hp, log, trial_list, rule))
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(10, 6))
     for stage, curve in result['tuning'].items():
         color = stages.STAGE_COLORS[stage]
         x = np.arange(curve.size)
-        label = common.stage_label(hp, log, result['trials'][stage], rule, stage,
+        label = common.stage_words(hp, log, result['trials'][stage], rule, stage,
                                    int(round(result['n_units'][stage])))
         ax.scatter(x, curve, marker='+', s=70, color=color, label=label)
         params = fit_gaussian(curve) if gaussion_fit else None

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_analysis.py [--model-dir data/demo] [--trial 6400] [--rule odr]
                                         [--epoch stim1] [--loop-units 64] [--repeats 10]
-                                        [--main-analysis data/6tasks]
+    python benchmarks/bench_analysis.py --main-analysis data/6tasks [--all]
 
 Row 'neuron_info': the classification behind generate_neuron_info (paired t-tests fix1 vs
 stim1 per unit and location, one-way ANOVA across locations, active / selective / exc /
@@ -17,12 +17,17 @@ unit costs the same: 8 t-tests and one OLS fit); the table says when it is extra
 H is a real one (data/demo, or any model folder with H pickles) when available, else a
 synthetic one of the paper's shape (175 steps × 128 trials × 256 units, odr epochs).
 
-Each benchmark is a function returning rows; add further ones (distractor analysis,
-decoder, Main_analysis wall time) to BENCHMARKS.
+--main-analysis DIR: the default Main_analysis.py on a clean copy of DIR (hp.json,
+log.json and the checkpoints it lists, no pickles) made in a scratch folder — DIR itself
+is only read, so a training may still be writing into it — then a second run on the same
+copy; for each: wall time, PNG figures written, bytes added to the model folder.
+
+Each benchmark is a function returning rows; add further ones to BENCHMARKS.
 """
 
 import argparse
 import os
+import resource
 import tempfile
 import time
 import warnings
@@ -192,29 +197,78 @@ def bench_population(args):
                 else '') for name, b, s in rows]
 
 
+def folder_bytes(path):
+    """Total size in bytes of the files under path."""
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path)
+               for f in files)
+
+
+def clean_model_copy(src, dst):
+    """Copy of a model folder as training left it: hp.json, log.json and the checkpoint
+    folders log.json lists (read first, so that a training still writing into src gives a
+    consistent copy), without H / neuron_info / task_info pickles."""
+    import shutil
+    log = tools.load_log(src)
+    tools.mkdir_p(dst)
+    for name in ('hp.json', 'log.json'):
+        shutil.copy2(os.path.join(src, name), os.path.join(dst, name))
+    skip = shutil.ignore_patterns('H_*.pkl', 'neuron_info_*', 'task_info.pkl', '*.tmp*')
+    for t in log['trials']:
+        folder = tools.checkpoint_dir(src, t)
+        if os.path.isdir(folder):
+            shutil.copytree(folder, tools.checkpoint_dir(dst, t), ignore=skip)
+    return len(log['trials'])
+
+
 def bench_main_analysis(args):
-    """Wall time of the default `python Main_analysis.py` on a copy of a trained model
-    without its H / neuron_info pickles (so everything is computed), figures into a
-    scratch folder."""
+    """The default `python Main_analysis.py` on a clean copy of a trained model (no
+    pickles: everything computed), then a second run on the same copy: wall time, figures
+    written (PNG), bytes added to the model folder. The source folder is only read;
+    figures go to a scratch folder."""
     if not args.main_analysis:
         return []
-    import shutil
     import subprocess
     import sys
     src = os.path.abspath(args.main_analysis)
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         dst = os.path.join(tmp, os.path.basename(src))
-        shutil.copytree(src, dst, ignore=shutil.ignore_patterns('H_*.pkl', 'neuron_info_*',
-                                                                'task_info.pkl'))
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, os.path.join(repo, 'Main_analysis.py'),
-                        '--model-dir', dst], cwd=tmp, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wall = time.perf_counter() - t0
-    n = len(tools.load_log(src)['trials'])
-    return [Row('Main_analysis.py default run ({} checkpoints)'.format(n), None, wall,
-                'from scratch: H, neuron_info and every figure')]
+        n = clean_model_copy(src, dst)
+        size0 = folder_bytes(dst)
+        print('Main_analysis on a clean copy of {} ({} checkpoints, {:.1f} MB)'.format(
+            src, n, size0 / 1e6))
+        for name in ('first run (clean copy)', 'second run (same copy)'):
+            before = folder_bytes(dst)
+            cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            since = time.time()
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, os.path.join(repo, 'Main_analysis.py'),
+                                   '--model-dir', dst], cwd=tmp, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, universal_newlines=True)
+            wall = time.perf_counter() - t0
+            cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+            # CPU time of the run (all threads): what it costs whatever else the machine runs
+            cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+            if proc.returncode != 0:
+                print(proc.stderr[-3000:])
+                raise SystemExit('Main_analysis.py failed (exit {})'.format(proc.returncode))
+            summary = [line for line in proc.stdout.splitlines()
+                       if line.startswith('Main_analysis:')]
+            added = folder_bytes(dst) - before
+            n_fig = sum(1 for d, _, files in os.walk(os.path.join(tmp, common.FIGURE_ROOT))
+                        for f in files if f.endswith('.png')
+                        and os.path.getmtime(os.path.join(d, f)) >= since)
+            print('  {}: {:.1f} s wall, {:.1f} s CPU, {} PNG figure(s) in the figure folder, '
+                  '{:.1f} MB added to the model folder ({:.3f} MB per checkpoint folder); '
+                  'load average {:.1f}'.format(name, wall, cpu, n_fig, added / 1e6,
+                                               added / 1e6 / max(n, 1), os.getloadavg()[0]))
+            if summary:
+                print('    ' + summary[-1])
+            rows.append(Row('Main_analysis.py default, {} ({} ckpts)'.format(name, n), None,
+                            wall, '{:.0f} s CPU, {} figures, +{:.1f} MB in the model folder'
+                            .format(cpu, n_fig, added / 1e6)))
+    return rows
 
 
 # Further analyses add a function here (args → [Row, ...]).
@@ -244,17 +298,22 @@ def main(argv=None):
                         help='units timed in the per-unit baseline (then extrapolated)')
     parser.add_argument('--repeats', type=int, default=10)
     parser.add_argument('--main-analysis', metavar='MODEL_DIR', default=None,
-                        help='also time the default Main_analysis.py run on (a copy of) '
-                             'this trained model, e.g. data/6tasks (minutes)')
+                        help='time the default Main_analysis.py run on a clean copy of this '
+                             'trained model and a second run on that copy, e.g. data/6tasks '
+                             '(minutes); only this benchmark unless --all')
+    parser.add_argument('--all', action='store_true',
+                        help='with --main-analysis, run the other benchmarks too')
     args = parser.parse_args(argv)
     rows = []
-    for bench in BENCHMARKS:
+    benches = [bench_main_analysis] if args.main_analysis and not args.all else BENCHMARKS
+    for bench in benches:
         rows.extend(bench(args))
     print('{} cores'.format(os.cpu_count()))
     print_table(rows)
-    first = rows[0]
-    print('\nneuron_info speed-up: {:.0f}x (target ≥ 100x)'.format(
-        first.baseline_s / first.suite_s))
+    first = rows[0] if rows else None
+    if first is not None and first.baseline_s:
+        print('\nneuron_info speed-up: {:.0f}x (target ≥ 100x)'.format(
+            first.baseline_s / first.suite_s))
 
 
 if __name__ == '__main__':

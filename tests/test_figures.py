@@ -13,7 +13,7 @@ import pytest
 import stages
 import tools
 from analysis import common, pca, psth, seldir, tuning
-from analysis.activity import compute_H
+from analysis.activity import Get_H, compute_H
 
 TRIALS = [128, 640, 1280]          # one early, one mid, one mature checkpoint
 
@@ -62,15 +62,17 @@ def _loop_psth(H, info, units, prefs, norm, oppo):
 # ----------------------------------------------------------------------------------------
 def test_gen_PSTH_log_shapes_and_loop_parity(analysed):
     model_dir, hp, _ = analysed
-    # a range (the original crashed on one); checkpoint 0 has no H yet: computed on demand
+    # a range (the original crashed on one); checkpoint 0 has no H pickle: H is computed
+    # on demand and not written (as the original's gen_PSTH_log: Get_H(save_H=False))
     out = psth.gen_PSTH_log(hp, range(0, 1281, 640), model_dir, 'odr', 'stim1',
                             verbose=False)
     assert sorted(out) == [0, 640, 1280]
+    assert not os.path.exists(common.H_path(model_dir, 0, 'odr'))
     info = common.load_task_info(model_dir)['odr']
     for t in sorted(out):
         ninfo = common.load_neuron_info(model_dir, t, 'odr', 'stim1')
         units = sorted({e[0] for k in common.N_TYPES for e in ninfo[k]})
-        H = common.load_H(model_dir, t, 'odr')
+        H = Get_H(hp, model_dir, t, 'odr')
         assert out[t].shape == (len(units), H.shape[0])
         prefs = {e[0]: e[2] for k in common.N_TYPES for e in ninfo[k]}
         ref = _loop_psth(H, info, units, [prefs[u] for u in units], True, False)

@@ -250,26 +250,32 @@ def test_input_errors():
 def neuron_model(tiny_model_dir, tmp_path_factory):
     """A copy of the tiny model with neuron_info pickles of odr and overlap at 0 and 1280.
 
-    H pickles are missing at first: generate_neuron_info must compute them with a single
-    compute_H_at call (one graph).
+    H pickles are missing at first: generate_neuron_info computes H with one graph (one
+    CheckpointRunner, each checkpoint restored once for both rules) and writes no H
+    pickle (the original's generate_neuron_info calls Get_H(..., save_H=False)). Then
+    compute_H writes the H pickles the tests below read.
     """
     model_dir = str(tmp_path_factory.mktemp('neuron_info') / 'tiny')
     shutil.copytree(tiny_model_dir, model_dir)
     hp = tools.load_hp(model_dir)
-    calls = []
-    original = activity.compute_H_at
+    restored = []
+    original = activity.CheckpointRunner.restore
 
-    def counting(hp, model_dir, rules, trials, **kw):
-        calls.append((rules, trials))
-        return original(hp, model_dir, rules, trials, **kw)
+    def counting(self, trial_num):
+        restored.append((id(self), trial_num))
+        return original(self, trial_num)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(activity, 'compute_H_at', counting)
+        mp.setattr(activity.CheckpointRunner, 'restore', counting)
         ni.generate_neuron_info(hp, model_dir, 'stim1', [0, 1280], ['odr', 'overlap'],
                                 verbose=False)
-        assert calls == [(['odr', 'overlap'], [0, 1280])]
-        ni.generate_neuron_info(hp, model_dir, ['delay1'], [0, 1280], 'odr', verbose=False)
-        assert len(calls) == 1  # H pickles exist now
+        assert [t for _, t in restored] == [0, 1280]
+        assert len({r for r, _ in restored}) == 1            # one graph
+    assert not [f for _, _, files in os.walk(model_dir) for f in files
+                if f.startswith('H_')]
+    ni.generate_neuron_info(hp, model_dir, ['delay1'], [0, 1280], 'odr', verbose=False)
+    activity.compute_H(hp, tools.load_log(model_dir), model_dir, rules=['odr', 'overlap'],
+                       trial_list=[0, 1280], verbose=False)
     return model_dir
 
 
