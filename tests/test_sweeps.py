@@ -107,7 +107,7 @@ def test_every_experiment_trains(name, tmp_path):
     exp = thp.EXPERIMENTS[name]
     summary = thp.run_experiment(name, str(tmp_path), max_trials=64, hp_overrides=TINY,
                                  display_step=2)
-    model_dir = str(tmp_path / name)
+    model_dir = exp.model_dir(str(tmp_path))
     assert summary['status'] == 'stopped' and not summary['already']
     assert summary['model_dir'] == model_dir and summary['trials'] == 64
     check_complete_log(model_dir, exp.rules)
@@ -118,6 +118,19 @@ def test_every_experiment_trains(name, tmp_path):
     for key, value in exp.overrides.items():
         if key not in TINY:
             assert saved[key] == value
+
+
+def test_seed_family_is_the_paper_run_with_its_own_seed():
+    paper = train.prepare_hp(Main_training.hp, Main_training.ruleset,
+                             Main_training.rule_trains, None, 0)
+    # seed0 is `python Main_training.py`: same hp, same folder
+    assert tools.hp_to_json(thp.build_hp('seed0')) == tools.hp_to_json(paper)
+    assert thp.EXPERIMENTS['seed0'].model_dir('data') == os.path.join('data', '6tasks')
+    for k in range(1, 5):
+        hp = thp.build_hp('seed{}'.format(k), seed=7)     # the launch's --seed is ignored
+        assert hp['seed'] == k
+        assert tools.hp_to_json(dict(hp, seed=0)) == tools.hp_to_json(paper)
+    assert thp.select(['seed*']) == ['seed{}'.format(k) for k in range(5)]
 
 
 # ----------------------------------------------------------------------------------------
