@@ -1,0 +1,112 @@
+"""Main_report's cost on one model: wall time per signature, figures and bytes added.
+
+    python benchmarks/bench_report.py --model-dir data/6tasks [--baseline]
+
+The model folder is copied first (hp.json, log.json and the checkpoint folders only: no
+pickles), so the run starts clean and the real folder is not touched. Rows:
+
+    suite     analysis.report.model_rows as Main_report runs it: one activity pass over
+              the stage checkpoints (analysis.cache.prepare_activity), then every
+              signature reading the neuron_info pickles and PSTH rows it made;
+    baseline  (--baseline) the straightforward way: the same signatures without the shared
+              pass, each analysis computing the activity it needs on its own (a second
+              clean copy).
+
+The last line is the total wall time of the suite row (and the ratio to the baseline).
+"""
+
+import argparse
+import os
+import shutil
+import tempfile
+import time
+
+import tools
+
+
+def clean_copy(model_dir, dst):
+    """Copy hp.json, log.json and the logged checkpoint folders (no pickles) to dst."""
+    log = tools.load_log(model_dir)
+    os.makedirs(dst)
+    for name in (tools.HP_FILE, tools.LOG_FILE):
+        shutil.copy(os.path.join(model_dir, name), dst)
+    for t in log['trials']:
+        src = tools.checkpoint_dir(model_dir, t)
+        out = tools.checkpoint_dir(dst, t)
+        os.makedirs(out)
+        for f in os.listdir(src):
+            if not f.endswith('.pkl'):
+                shutil.copy(os.path.join(src, f), out)
+    return dst
+
+
+def folder_bytes(path):
+    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
+
+
+def timed_rows(model_dir, shared_pass=True):
+    """(rows, {step: seconds}) of report.model_rows, step by step."""
+    from analysis import common, report
+    hp, log = tools.load_hp(model_dir), tools.load_log(model_dir)
+    model = common.model_name(model_dir)
+    times = {}
+    t0 = time.time()
+    stages, growth = report.select_stages(hp, log, model_dir)
+    times['stages (Fig S7)'] = time.time() - t0
+    if shared_pass:
+        t0 = time.time()
+        report.prepare(hp, log, model_dir, stages)
+        times['activity pass'] = time.time() - t0
+    rows = report.learning_rows(model, hp, log, growth)
+    for fn in report.SIGNATURE_ROWS:
+        t0 = time.time()
+        rows += fn(model, hp, log, model_dir, stages)
+        times[fn.__name__] = time.time() - t0
+    return rows, times
+
+
+def run(model_dir, shared_pass, tmp):
+    from analysis import cache, common
+    dst = clean_copy(model_dir, os.path.join(tmp, 'shared' if shared_pass else 'plain',
+                                             os.path.basename(os.path.normpath(model_dir))))
+    cache.clear()
+    common.FIGURE_ROOT = os.path.join(tmp, 'figure_' + ('shared' if shared_pass else 'plain'))
+    before = folder_bytes(dst)
+    t0 = time.time()
+    rows, times = timed_rows(dst, shared_pass)
+    total = time.time() - t0
+    n_fig = sum(1 for _, _, fs in os.walk(common.FIGURE_ROOT) for f in fs if f.endswith('.png'))
+    return times, total, n_fig, folder_bytes(dst) - before
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--model-dir', default=os.path.join('data', '6tasks'))
+    parser.add_argument('--baseline', action='store_true',
+                        help='also time the signatures without the shared activity pass')
+    args = parser.parse_args(argv)
+    import matplotlib
+    matplotlib.use('Agg')
+    with tempfile.TemporaryDirectory() as tmp:
+        results = {'suite': run(args.model_dir, True, tmp)}
+        if args.baseline:
+            results['baseline'] = run(args.model_dir, False, tmp)
+    steps = list(dict.fromkeys(k for r in results.values() for k in r[0]))
+    print('{:<28s}'.format('step (s)') + ''.join('{:>10s}'.format(k) for k in results))
+    for step in steps:
+        print('{:<28s}'.format(step) + ''.join(
+            '{:>10.1f}'.format(r[0][step]) if step in r[0] else '{:>10s}'.format('-')
+            for r in results.values()))
+    for label, i, fmt in (('total', 1, '{:>10.1f}'), ('figures (png)', 2, '{:>10d}'),
+                          ('MB added to the model', 3, '{:>10.1f}')):
+        print('{:<28s}'.format(label) + ''.join(
+            fmt.format(r[i] / (1 << 20) if i == 3 else r[i]) for r in results.values()))
+    suite = results['suite'][1]
+    line = 'Main_report on {}: {:.1f} s'.format(args.model_dir, suite)
+    if 'baseline' in results:
+        line += '; ratio to baseline {:.2f}'.format(results['baseline'][1] / suite)
+    print(line)
+
+
+if __name__ == '__main__':
+    main()
