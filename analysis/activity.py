@@ -3,7 +3,11 @@
 One graph per model: ``CheckpointRunner`` builds the network once and restores each
 checkpoint into the same session, so a loop over checkpoints never rebuilds a graph.
 H pickles hold numpy float32 arrays (T, 128, n_rnn): 'test' trials (16 per location,
-location index = trial // 16), input noise off, recurrent noise on (sigma_rec).
+location index = trial // 16), input noise off, recurrent noise on (sigma_rec). As in the
+original they are written only when asked — compute_H(..., save_H_pickle=True) (its
+default) or Get_H(..., save_H=True); every other reader of H goes through iter_H / Get_H,
+which read an existing pickle or compute H without writing it (analysis/cache.py keeps
+it, and what is derived from it, in memory).
 """
 
 import os

@@ -253,8 +253,9 @@ def bench_main_analysis(args):
             if proc.returncode != 0:
                 print(proc.stderr[-3000:])
                 raise SystemExit('Main_analysis.py failed (exit {})'.format(proc.returncode))
-            summary = [line for line in proc.stdout.splitlines()
-                       if line.startswith('Main_analysis:')]
+            lines = proc.stdout.splitlines()
+            first = [i for i, line in enumerate(lines) if line.startswith('Main_analysis:')]
+            summary = lines[first[-1]:] if first else []
             added = folder_bytes(dst) - before
             n_fig = sum(1 for d, _, files in os.walk(os.path.join(tmp, common.FIGURE_ROOT))
                         for f in files if f.endswith('.png')
@@ -263,8 +264,8 @@ def bench_main_analysis(args):
                   '{:.1f} MB added to the model folder ({:.3f} MB per checkpoint folder); '
                   'load average {:.1f}'.format(name, wall, cpu, n_fig, added / 1e6,
                                                added / 1e6 / max(n, 1), os.getloadavg()[0]))
-            if summary:
-                print('    ' + summary[-1])
+            for line in summary:          # figures, skipped blocks by reason, slowest
+                print('    ' + line)
             rows.append(Row('Main_analysis.py default, {} ({} ckpts)'.format(name, n), None,
                             wall, '{:.0f} s CPU, {} figures, +{:.1f} MB in the model folder'
                             .format(cpu, n_fig, added / 1e6)))
