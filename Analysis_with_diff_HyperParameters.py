@@ -10,13 +10,14 @@ Per experiment (model folder <root>/<name>, figures in figure/figure_<name>/):
 growth of performance with the checkpoints of each stage selected from the model's own
 log (print_basic_info(auto_range_select=True): stages differ between experiments, as
 their networks learn at different speeds); task information; hidden activity H of each
-trained rule at its own stage checkpoints; unit classification (neuron_info) and the
-population PSTH of every analysed epoch of every rule the experiment trained.
+trained rule at its own stage checkpoints (one pass, kept in memory, not written: see
+analysis/cache.py); unit classification (neuron_info pickles) and the population PSTH of
+every analysed epoch of every rule the experiment trained.
 Experiments whose model folder holds no trained run yet are reported and skipped; a rule
 with no checkpoint in any stage (not learned far enough yet) is reported and skipped, and
 so is a block whose data the model does not hold (common.DataUnavailable); checkpoints
 that log.json lists but whose folder is missing are named in one warning and left out.
-Stored H and neuron_info pickles are reused unless --recompute.
+Stored neuron_info pickles are reused unless --recompute; existing H pickles are read.
 """
 
 import argparse
@@ -25,7 +26,7 @@ import time
 import traceback
 
 import tools
-import Training_with_diff_HyperParameters as thp
+import experiments as thp
 from stages import expand_trial_list
 from analysis.runner import BlockRunner, count_new_figures, log_on_disk
 
@@ -88,16 +89,6 @@ def format_list(names, root):
     return '\n'.join('  '.join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
 
-def _group_by_checkpoints(stages, rules):
-    """[(sorted trials, [rules])]: rules sharing the same stage checkpoints, so that H of
-    each group is computed with one graph and no rule at another rule's checkpoints."""
-    groups = {}
-    for rule in rules:
-        trials = tuple(expand_trial_list(stages, rule))
-        groups.setdefault(trials, []).append(rule)
-    return [(list(t), r) for t, r in groups.items()]
-
-
 def _summary(name, model_dir, status, seconds=0.0, figures=0, done=0, skipped=(),
              stages=None, error=None):
     return {'name': name, 'model_dir': model_dir, 'status': status, 'seconds': seconds,
@@ -117,7 +108,8 @@ def analyse_experiment(name, root='data', recompute=False):
     """
     # The analyses import TensorFlow (seconds of start-up): only here, so that --help and
     # --list answer at once.
-    from analysis.activity import compute_H, gen_task_info
+    from analysis.activity import gen_task_info
+    from analysis.cache import plan_entry, prepare_activity
     from analysis.basic import print_basic_info
     from analysis.neuron_info import generate_neuron_info
     from analysis.psth import plot_PSTH
@@ -156,14 +148,21 @@ def analyse_experiment(name, root='data', recompute=False):
     task_info = run(gen_task_info, hp, log, model_dir, rules)
     if task_info is None:
         staged = []
-    for trials, group in _group_by_checkpoints(stages, staged):
-        run(compute_H, hp, log, model_dir, rules=group, trial_list=trials,
-            recompute=recompute)
+    # One pass over the stage checkpoints: each restored once with all its rules; the
+    # neuron_info pickles are written and the PSTH rows kept in memory (no H pickle:
+    # ~10–25 MB per rule and checkpoint at 256 units; compute_H writes them if wanted).
+    plan = {rule: plan_entry(
+        expand_trial_list(stages, rule),
+        epochs=psth_epochs(rule, task_info[rule]['epoch_info']),
+        psth=[(e, o) for e in psth_epochs(rule, task_info[rule]['epoch_info'])
+              for o in ((False, True) if rule in OPPOSITE_LOCATION_RULES else (False,))])
+        for rule in staged}
+    if plan:
+        run(prepare_activity, hp, model_dir, plan, recompute=recompute)
     for rule in staged:
         trial_list = {rule: stages[rule]}
         epochs = psth_epochs(rule, task_info[rule]['epoch_info'])
-        run(generate_neuron_info, hp, model_dir, epochs, trial_list, [rule],
-            recompute=recompute)
+        run(generate_neuron_info, hp, model_dir, epochs, trial_list, [rule])
         for epoch in epochs:
             run(plot_PSTH, hp, log, model_dir, rule, epoch, trial_list,
                 plot_oppo_dir=rule in OPPOSITE_LOCATION_RULES)

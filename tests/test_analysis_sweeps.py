@@ -73,7 +73,7 @@ def test_analyses_each_trained_experiment_with_its_own_stages(sweep_root, figure
     # Pickles of the stage checkpoints, in the model folders.
     model_dir = os.path.join(sweep_root, 'indi_odr')
     for t in TRIALS:
-        assert os.path.isfile(os.path.join(model_dir, str(t), 'H_odr.pkl'))
+        assert not os.path.isfile(os.path.join(model_dir, str(t), 'H_odr.pkl'))   # in memory
         assert os.path.isfile(os.path.join(model_dir, str(t), 'neuron_info_odr_delay1.pkl'))
 
     # What the command line said: the untrained model, the skipped rule, one summary line.
