@@ -61,8 +61,12 @@ def test_main_analysis_end_to_end(small_model_dir, tmp_path, figure_root, monkey
     # from the checkpoints' own performance where one is not already mid.
     odrd_lines = [line for line in fallback if line.startswith('[analysis] odrd: ')]
     assert len(odrd_lines) == 1 and 'no early checkpoint' in odrd_lines[0]
-    assert stdout.strip().splitlines()[-1].startswith(
-        'Main_analysis: {} figure(s) written'.format(out['figures']))
+    # The closing summary ends the output: its first line counts what was drawn, then
+    # only its own indented lines (skipped blocks by reason, slowest blocks) follow.
+    lines = stdout.strip().splitlines()
+    head = max(i for i, line in enumerate(lines) if line.startswith('Main_analysis: '))
+    assert lines[head].startswith('Main_analysis: {} figure(s) written'.format(out['figures']))
+    assert all(line.startswith('  ') for line in lines[head + 1:])
     # The deleted checkpoint: named in one warning line, then never asked for.
     warnings = [line for line in stderr.splitlines() if 'no folder' in line]
     assert len(warnings) == 1 and str(DELETED) in warnings[0]

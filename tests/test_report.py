@@ -154,23 +154,32 @@ def test_report_end_to_end_on_a_tiny_model(staged_model_dir, tmp_path, figure_ro
 
 def test_report_marks_what_a_partial_model_cannot_show(staged_model_dir, tmp_path, figure_root,
                                                        monkeypatch):
-    monkeypatch.setattr(report, 'BEHAVIOUR_CHECKPOINTS', 1)
-    model_copy = str(tmp_path / 'partial')
-    shutil.copytree(staged_model_dir, model_copy)
     # ODR and ODRD never leave chance: every stage of theirs is early.
-    log = tools.load_log(model_copy)
+    monkeypatch.setattr(report, 'BEHAVIOUR_CHECKPOINTS', 1)
+    model_dir = str(tmp_path / 'partial')
+    shutil.copytree(staged_model_dir, model_dir)
+    log = tools.load_log(model_dir)
     for rule in ('odr', 'odrd'):
         log['perf_' + rule] = [0.2] * len(log['trials'])
-    tools.save_log(log, model_copy)
-    rows = report.model_rows(model_copy)
+    tools.save_log(log, model_dir)
+    hp = tools.load_hp(model_dir)
+    stages, growth = report.select_stages(hp, log, model_dir)
+    assert not stages['odr']['mature'] and stages['odr']['early']
+    # the working-memory signatures only: the anti-saccade ones are tested end to end above
+    rows = report.learning_rows('partial', hp, log, growth)
+    for fn in (report.working_memory_rows, report.distractor_rows, report.coding_rows,
+               report.tuning_rows):
+        rows += fn('partial', hp, log, model_dir, stages)
     by = _by_variant(rows)
     for key in [(2, 'odr delay1, last checkpoint of each stage'),
                 (2, 'odrd delay2, every stage checkpoint'),
                 (5, 'odr, mature checkpoint closest to the mature target'),
                 (6, 'odr stim1 height, mature vs early'),
-                (3, 'mature − early at every distance')]:
+                (3, 'mature − early at every distance'),
+                (3, 'slope over distance, mature')]:
         assert by[key]['verdict'] == report.NA, key
         assert 'mature' in by[key]['note']
-    assert report.signature_verdicts(rows)[2] == report.NA
-    # the anti-saccade tasks were "learned" (ramp), the WM tasks never: order holds
+    verdicts = report.signature_verdicts(rows)
+    assert verdicts[2] == verdicts[5] == verdicts[6] == report.NA
+    # the anti-saccade tasks were learned (plateaus), the WM tasks never: order holds
     assert by[1, 'anti-saccade before working-memory tasks']['verdict'] == report.HOLDS
