@@ -396,6 +396,16 @@ def _md_cell(text):
     return str(text).replace('|', '\\|').replace('\n', ' ')
 
 
+def _table_line(r):
+    """One markdown table line of a row: #, variant, statistic, p, effect size, verdict."""
+    effect = '' if not math.isfinite(r['effect']) else '{} = {}'.format(
+        r['effect_name'], _fmt(r['effect']))
+    verdict = r['verdict'] + (' ({})'.format(r['note']) if r['note'] else '')
+    return '| {} | {} | {} | {} | {} | {} |'.format(
+        r['signature'], _md_cell(r['variant']), _md_cell(r['statistic']),
+        _fmt(r['p'], '{:.2g}'), _md_cell(effect), _md_cell(verdict))
+
+
 def write_model_report(rows, out_dir, model_dir=None, seconds=None):
     """report.md and signatures.csv of one model in out_dir; returns both paths."""
     tools.mkdir_p(out_dir)
@@ -413,13 +423,7 @@ def write_model_report(rows, out_dir, model_dir=None, seconds=None):
     lines += ['| {} | {} | {} |'.format(n, SIGNATURES[n], verdicts[n]) for n in SIGNATURES]
     lines += ['', '| # | variant | statistic | p | effect size | verdict |',
               '|---|---|---|---|---|---|']
-    for r in rows:
-        effect = '' if not math.isfinite(r['effect']) else '{} = {}'.format(
-            r['effect_name'], _fmt(r['effect']))
-        verdict = r['verdict'] + (' ({})'.format(r['note']) if r['note'] else '')
-        lines.append('| {} | {} | {} | {} | {} | {} |'.format(
-            r['signature'], _md_cell(r['variant']), _md_cell(r['statistic']),
-            _fmt(r['p'], '{:.2g}'), _md_cell(effect), _md_cell(verdict)))
+    lines += [_table_line(r) for r in rows]
     lines += ['', 'Thresholds: a task is learned above {}; tests at p < {}; decoding holds '
               'at a delay accuracy ≥ {} with a pre-cue accuracy ≤ {} × chance; saccades '
               'within {:g}° are correct.'.format(sig.LEARNED_PERF, sig.ALPHA, sig.DECODE_MIN,
@@ -509,15 +513,9 @@ def write_seed_report(rows, out_dir):
     for m in models:
         lines.append('### {}'.format(m))
         lines.append('')
-        lines.append('| # | variant | statistic | p | effect | verdict |')
+        lines.append('| # | variant | statistic | p | effect size | verdict |')
         lines.append('|---|---|---|---|---|---|')
-        for r in rows:
-            if r['model'] != m:
-                continue
-            lines.append('| {} | {} | {} | {} | {} | {} |'.format(
-                r['signature'], _md_cell(r['variant']), _md_cell(r['statistic']),
-                _fmt(r['p'], '{:.2g}'), _fmt(r['effect']),
-                _md_cell(r['verdict'] + (' ({})'.format(r['note']) if r['note'] else ''))))
+        lines += [_table_line(r) for r in rows if r['model'] == m]
         lines.append('')
     md = os.path.join(out_dir, 'report.md')
     tools.save_text('\n'.join(lines) + '\n', md)
