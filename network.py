@@ -231,6 +231,10 @@ class Model(object):
         model_dir: folder of the model (hp.json is loaded from it if hp is None).
         hp: hyper-parameter dict (see train.get_default_hp).
         sigma_rec, dt: optional overrides of hp['sigma_rec'] and hp['dt'].
+        restore_only: the network will only run checkpoints restored into it (the
+            analyses): its initial weights are not drawn (the Householder product of a
+            256-unit orthogonal start takes ~3 s and restore overwrites it) and no optimizer
+            is built (train_step, opt and grads_and_vars are None).
 
     Attributes:
         x (T, B, n_input), y (T, B, n_output), c_mask (T*B, n_output): placeholders.
@@ -244,7 +248,7 @@ class Model(object):
         cost_lsq, cost_reg: scalar costs; train_step: one optimizer step.
     """
 
-    def __init__(self, model_dir, hp=None, sigma_rec=None, dt=None):
+    def __init__(self, model_dir, hp=None, sigma_rec=None, dt=None, restore_only=False):
         tf.reset_default_graph()
         if hp is None:
             hp = tools.load_hp(model_dir)
@@ -274,6 +278,7 @@ class Model(object):
             tf.constant([hp['seed'], 0], dtype=tf.int64), [2], name='noise_seed')
 
         # Initial recurrent weights are drawn once, before any graph is built.
+        self.restore_only = restore_only
         self.w_rnn0 = self._initial_kernel(hp)
         out = self._forward(self.x, self.noise_seed)
         self.h, self._y_hat_flat, self.y_hat, self.y_hat_loc, self.noise = out
@@ -283,11 +288,14 @@ class Model(object):
                                                    self.c_mask)
         self._eval_slots = []
 
-        if hp.get('optimizer', 'adam') == 'adam':
-            self.opt = tf.train.AdamOptimizer(learning_rate=hp['learning_rate'])
-        else:
-            self.opt = tf.train.GradientDescentOptimizer(learning_rate=hp['learning_rate'])
-        self.set_optimizer()
+        self.opt = self.grads_and_vars = self.train_step = None
+        if not restore_only:
+            if hp.get('optimizer', 'adam') == 'adam':
+                self.opt = tf.train.AdamOptimizer(learning_rate=hp['learning_rate'])
+            else:
+                self.opt = tf.train.GradientDescentOptimizer(
+                    learning_rate=hp['learning_rate'])
+            self.set_optimizer()
         # Every global variable (Adam slots and beta powers included), as the original.
         self.saver = tf.train.Saver(max_to_keep=0)
 
@@ -301,6 +309,9 @@ class Model(object):
         if hp['rnn_type'] != 'LeakyRNN':
             return None
         n_input, n_rnn = hp['n_input'], hp['n_rnn']
+        if self.restore_only:
+            rows = n_rnn if hp.get('use_separate_input', False) else n_input + n_rnn
+            return np.zeros((rows, n_rnn))
         if hp.get('use_separate_input', False):
             return self._w_rec0(hp, n_rnn)
         w_in0 = self.rng.randn(n_input, n_rnn) / np.sqrt(n_input) * hp.get('w_in_start', 1.0)
@@ -494,6 +505,9 @@ class Model(object):
     def set_optimizer(self, extra_cost=None, var_list=None):
         """(Re)build train_step: minimise cost_lsq + cost_reg (+ extra_cost) over var_list,
         every gradient clipped by value to [-1, 1]."""
+        if self.restore_only:
+            raise ValueError('this Model was built with restore_only=True: it has no '
+                             'optimizer; build it with restore_only=False to train')
         if var_list is None:
             var_list = self.var_list
         cost = self.cost_lsq + self.cost_reg

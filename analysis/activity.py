@@ -44,7 +44,7 @@ class CheckpointRunner(object):
             raise FileNotFoundError('Model folder {!r} does not exist'.format(model_dir))
         hp = tools.load_hp(model_dir) if hp is None else hp
         self.model_dir = model_dir
-        self.model = Model(model_dir, hp=hp, sigma_rec=sigma_rec)
+        self.model = Model(model_dir, hp=hp, sigma_rec=sigma_rec, restore_only=True)
         self.hp = self.model.hp
         self.sess = tf.Session()
         self._ctx = self.sess.as_default()

@@ -90,34 +90,56 @@ def fit_svc(X, y):
     return SVC(gamma=_scale_gamma(X)).fit(X, y)
 
 
+def _pair_matrices(clf):
+    """The one-vs-one structure of a fitted SVC as matrices.
+
+    Returns C (n_SV, n_pairs): pair p = (i, j), i < j in libsvm's order, has the dual
+    coefficients dual[j − 1] on class i's support vectors and dual[i] on class j's (zero
+    elsewhere), so that the decision values of every pair are K @ C + intercept_; and
+    E_i, E_j (n_pairs, n_class): one-hot rows of each pair's first and second class.
+    """
+    n_class = len(clf.classes_)
+    n_sup = clf.n_support_
+    start = np.concatenate([[0], np.cumsum(n_sup)[:-1]])
+    dual = clf.dual_coef_
+    pairs = [(i, j) for i in range(n_class) for j in range(i + 1, n_class)]
+    C = np.zeros((dual.shape[1], len(pairs)))
+    E_i = np.zeros((len(pairs), n_class))
+    E_j = np.zeros((len(pairs), n_class))
+    for p, (i, j) in enumerate(pairs):
+        si = slice(start[i], start[i] + n_sup[i])
+        sj = slice(start[j], start[j] + n_sup[j])
+        C[si, p] = dual[j - 1, si]
+        C[sj, p] = dual[i, sj]
+        E_i[p, i] = E_j[p, j] = 1.0
+    return C, E_i, E_j
+
+
 def svc_predict(clf, X, x_sq=None):
     """Labels (M,) that ``clf.predict(X)`` gives, for a fitted RBF SVC, computed with
-    matrix products: kernel K (M, n_SV) = exp(−gamma·‖x − sv‖²), one decision value per
-    pair of classes (i < j) from the dual coefficients, a vote for i if it is > 0 else
-    for j (libsvm's rule), and the first class with the most votes.
+    matrix products: kernel K (M, n_SV) = exp(−gamma·‖x − sv‖²), the decision values of
+    all class pairs (i < j) at once from the dual coefficients (_pair_matrices), a vote
+    for i if a pair's value is > 0 else for j (libsvm's rule), and the first class with
+    the most votes.
 
-    x_sq: optional (M,) squared norms of the rows of X (reused across classifiers).
+    X: (M, N); x_sq: optional (M,) squared norms of the rows of X (reused across
+    classifiers). Float64 throughout, as libsvm.
     """
     X = np.asarray(X, dtype=np.float64)
     sv = clf.support_vectors_
     if x_sq is None:
         x_sq = np.einsum('ij,ij->i', X, X)
-    sq = x_sq[:, None] + np.einsum('ij,ij->i', sv, sv)[None, :] - 2 * (X @ sv.T)
-    K = np.exp(-clf.gamma * sq)
-    n_class = len(clf.classes_)
-    n_sup = clf.n_support_
-    start = np.concatenate([[0], np.cumsum(n_sup)[:-1]])
-    sl = [slice(start[c], start[c] + n_sup[c]) for c in range(n_class)]
-    dual, rho = clf.dual_coef_, clf.intercept_
-    votes = np.zeros((X.shape[0], n_class), dtype=np.int64)
-    p = 0
-    for i in range(n_class):
-        for j in range(i + 1, n_class):
-            dec = K[:, sl[i]] @ dual[j - 1, sl[i]] + K[:, sl[j]] @ dual[i, sl[j]] + rho[p]
-            win_i = dec > 0
-            votes[:, i] += win_i
-            votes[:, j] += ~win_i
-            p += 1
+    # −gamma·‖x − sv‖² built in place in one (M, n_SV) buffer, then exponentiated
+    K = X @ sv.T
+    K *= 2.0
+    K -= x_sq[:, None]
+    K -= np.einsum('ij,ij->i', sv, sv)[None, :]
+    K *= clf.gamma
+    np.exp(K, out=K)
+    C, E_i, E_j = _pair_matrices(clf)
+    win = (K @ C + clf.intercept_) > 0                         # (M, n_pairs)
+    # vote counts are small integers: exact in float64 products
+    votes = win @ E_i + (~win) @ E_j
     return clf.classes_[np.argmax(votes, axis=1)]
 
 

@@ -338,6 +338,33 @@ def test_restore_checkpoint_without_optimizer_slots(tmp_path):
         np.testing.assert_array_equal(sess.run(model.y_hat, {model.x: x}), expected)
 
 
+@pytest.mark.parametrize('overrides', [{}, {'use_separate_input': True}])
+def test_restore_only_model_runs_checkpoints_like_the_training_model(tmp_path, monkeypatch,
+                                                                     overrides):
+    """The analyses' Model(restore_only=True) draws no initial weights and builds no
+    optimizer, yet a restored checkpoint gives the training graph's outputs."""
+    hp = tiny_hp(sigma_rec=0.05, **overrides)
+    x, y, c = random_batch(hp)
+    model = Model(str(tmp_path), hp=hp)
+    with tf.Session() as sess:
+        model.initialize()
+        sess.run(model.train_step, {model.x: x, model.y: y, model.c_mask: c})
+        model.save(str(tmp_path / '32'))
+        expected = sess.run(model.h, {model.x: x})
+
+    def no_draw(*args, **kwargs):
+        raise AssertionError('restore_only drew initial weights')
+    monkeypatch.setattr(tools, 'gen_ortho_matrix', no_draw)
+    analysis = Model(str(tmp_path), hp=hp, restore_only=True)
+    assert analysis.train_step is None and analysis.opt is None
+    with pytest.raises(ValueError, match='restore_only'):
+        analysis.set_optimizer()
+    with tf.Session() as sess:
+        analysis.initialize()
+        analysis.restore(str(tmp_path / '32'))
+        np.testing.assert_array_equal(sess.run(analysis.h, {analysis.x: x}), expected)
+
+
 def test_restore_errors_name_what_is_missing(tmp_path):
     hp = tiny_hp()
     model = Model(str(tmp_path), hp=hp)
