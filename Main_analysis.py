@@ -62,6 +62,24 @@ def main(argv=None):
     model_dir = args.model_dir
     hp = tools.load_hp(model_dir)
     log = tools.load_log(model_dir)
+    run = BlockRunner()
+    log = log_on_disk(model_dir, log)      # one warning names checkpoints missing on disk
+    # Figures are rendered by a worker process while the blocks compute (analysis/figsave.py);
+    # every file is written when the with-block ends.
+    from analysis import figsave
+    with figsave.in_background():
+        run_blocks(args, hp, log, model_dir, run)
+
+    n_fig, root = count_new_figures(model_dir, start)
+    elapsed = time.time() - start
+    print('\nMain_analysis: ' + run.summary(n_fig, root, elapsed))
+    return {'figures': n_fig, 'skipped': run.skipped, 'reasons': run.reasons,
+            'seconds': elapsed}
+
+
+def run_blocks(args, hp, log, model_dir, run):
+    """The analysis blocks, in the order of the paper's figures: each runs through
+    ``run(...)`` (BlockRunner); uncomment a line to add its block."""
     # The analyses import TensorFlow (seconds of start-up): only now, so that --help, bad
     # arguments and unreadable model files are answered at once.
     from analysis.activity import compute_H  # noqa: F401  (the commented lines)
@@ -80,8 +98,6 @@ def main(argv=None):
     from analysis.dpca_analysis import neuron_dPCA, real_neuron_dPCA  # noqa: F401
     from analysis.monkey import real_neuron_PCA  # noqa: F401
     recompute = args.recompute
-    run = BlockRunner()
-    log = log_on_disk(model_dir, log)      # one warning names checkpoints missing on disk
 
     wm = [r for r in common.WM_RULES if r in hp['rule_trains']]
     anti = [r for r in common.ANTI_RULES if r in hp['rule_trains']]
@@ -357,12 +373,6 @@ def main(argv=None):
     #     window_size=10)
     # run(real_neuron_dPCA, neuron_file='data/adultFiringRate8trials.txt')
     # run(real_neuron_PCA, neuron_file='data/adultneuron.txt')
-
-    n_fig, root = count_new_figures(model_dir, start)
-    elapsed = time.time() - start
-    print('\nMain_analysis: ' + run.summary(n_fig, root, elapsed))
-    return {'figures': n_fig, 'skipped': run.skipped, 'reasons': run.reasons,
-            'seconds': elapsed}
 
 
 if __name__ == '__main__':

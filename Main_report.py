@@ -53,13 +53,16 @@ def main(argv=None):
         return 2
     import matplotlib
     matplotlib.use('Agg')          # figures are only written to files
-    from analysis import report
+    from analysis import figsave, report
 
     start = time.time()
     all_rows = []
     for model_dir in args.model_dir:
         t0 = time.time()
-        rows = report.model_rows(model_dir, verbose=not args.quiet)
+        # the figures are rendered by a worker process while the statistics are computed;
+        # they are all written when the with-block ends (report.md embeds the files)
+        with figsave.in_background():
+            rows = report.model_rows(model_dir, verbose=not args.quiet)
         md, _ = report.write_model_report(rows, report.report_dir(model_dir), model_dir,
                                           seconds=time.time() - t0)
         all_rows += rows

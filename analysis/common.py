@@ -348,28 +348,11 @@ def figure_path(model_dir, *parts):
 
 def save_figure(fig, path, formats=('png', 'pdf'), dpi=150):
     """Save a matplotlib figure as <path>.png and <path>.pdf, cropped to its tight bounding
-    box (+ savefig.pad_inches), close it, return the paths.
-
-    The box is measured once for all formats: savefig(bbox_inches='tight') lays the figure
-    out and measures it again for every format, which was a third of the time of the
-    many-panel figures.
-    """
-    import matplotlib
-    import matplotlib.pyplot as plt
-    bbox = 'tight'
-    get_renderer = getattr(fig.canvas, 'get_renderer', None)     # Agg-based canvases
-    if get_renderer is not None and len(formats) > 1:
-        if fig.get_layout_engine() is not None:
-            fig.draw_without_rendering()      # constrained / tight layout engines move axes
-        bbox = fig.get_tightbbox(get_renderer()).padded(
-            matplotlib.rcParams['savefig.pad_inches'])
-    paths = []
-    for ext in formats:
-        p = '{}.{}'.format(path, ext)
-        fig.savefig(p, dpi=dpi, bbox_inches=bbox)
-        paths.append(p)
-    plt.close(fig)
-    return paths
+    box, close it, return the paths. Inside figsave.in_background() (Main_analysis,
+    Main_report) the files are written by a worker process and exist when that block
+    ends."""
+    from analysis import figsave
+    return figsave.save(fig, path, formats, dpi)
 
 
 def H_path(model_dir, trial, rule):
