@@ -142,13 +142,20 @@ def run_blocks(args, hp, log, model_dir, run):
     decode_at = {rule: [common.representative_checkpoint(hp, log, trial_list_odr_odrd,
                                                          rule, s) for s in stages.STAGES]
                  for rule in wm}
+    # seldir_analysis compares two rules of a family at the checkpoints of both: each
+    # rule's neuron_info is made at its family's checkpoints in this one pass (instead of
+    # a pass of its own per seldir block).
+    family_trials = {}
+    for family, trial_list in ((wm, trial_list_odr_odrd), (anti, trial_list_antisacc)):
+        union = sorted({t for r in family for t in stages.expand_trial_list(trial_list, r)})
+        family_trials.update({r: union for r in family})
     plan = {}
     for rule in wm + anti:
         trial_list = trial_list_odr_odrd if rule in wm else trial_list_antisacc
         epochs = (['stim1', 'delay1'] + (['delay2'] if rule == 'odrd' else [])
                   if rule in wm else ['stim1'])
         plan[rule] = plan_entry(
-            stages.expand_trial_list(trial_list, rule), epochs=epochs,
+            family_trials[rule], epochs=epochs,
             psth=[(e, oppo) for e in epochs for oppo in ((False, True) if rule == 'odrd'
                                                          else (False,))],
             means=stages.expand_trial_list(trial_list_sample, rule),   # sample units, PCA

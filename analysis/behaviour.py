@@ -9,7 +9,9 @@ the network does not fixate and the error is < 36° (= 0.2π, get_perf's criteri
 
 Speed: each checkpoint is restored once into one graph (activity.CheckpointRunner) and
 all its trials run as a few large forward passes (the 64 cue/distractor batches of
-odrd_distractor_analysis are concatenated along the batch axis).
+odrd_distractor_analysis are concatenated along the batch axis). The next checkpoint's
+trials are drawn in a background thread (prefetch.Prefetcher) while TensorFlow runs the
+current one: the same draws from hp['rng'] in the same order, off the critical path.
 
 Recurrent noise: chunk k of a checkpoint's trials gets the fixed stateless noise seed
 [hp['seed'], −1000 − k], so different chunks see independent noise and every checkpoint
@@ -25,6 +27,7 @@ from tqdm.auto import tqdm
 import stages
 import task
 from analysis import activity, common
+from prefetch import Prefetcher
 from network import get_perf, popvec
 
 CORRECT_DEG = 36.0  # get_perf's 0.2π
@@ -158,11 +161,13 @@ def odrd_distractor_analysis(hp, log, model_dir, trial_list, batch_size=128,
     pair_perf = np.empty((len(trials), n, n))
     errors = {s: {d: [] for d in range(n_dist)} for s in stages.STAGES}
     fixating = {s: {d: [] for d in range(n_dist)} for s in stages.STAGES}
-    with activity.CheckpointRunner(model_dir, hp, sigma_rec=sigma_rec) as runner:
+    inputs = (distractor_trials(hp, batch_size) for _ in trials)   # drawn one ahead
+    with activity.CheckpointRunner(model_dir, hp, sigma_rec=sigma_rec) as runner, \
+            Prefetcher(inputs, depth=1) as inputs:
         for i, t in enumerate(tqdm(trials, desc='odrd distractor', unit='ckpt',
                                    disable=not verbose)):
             runner.restore(t)
-            x, y_loc = distractor_trials(hp, batch_size)
+            x, y_loc = next(inputs)
             perf, err, fix = _score(_run_last_step(runner, hp, x, chunk_size), y_loc)
             pair_perf[i] = perf.reshape(n, n, batch_size).mean(axis=2)
             for d in range(n_dist):
@@ -257,10 +262,13 @@ def saccade_distribut_analysis(hp, log, rule, model_dir, trial_list, n_batches=8
     errors = {s: [] for s in stages.STAGES}
     fixating = {s: [] for s in stages.STAGES}
     rows = []
-    with activity.CheckpointRunner(model_dir, hp, sigma_rec=sigma_rec) as runner:
+    inputs = ([task.generate_trials(rule, hp, 'test') for _ in range(n_batches)]
+              for _ in trials)                                        # drawn one ahead
+    with activity.CheckpointRunner(model_dir, hp, sigma_rec=sigma_rec) as runner, \
+            Prefetcher(inputs, depth=1) as inputs:
         for t in tqdm(trials, desc='saccades ' + rule, unit='ckpt', disable=not verbose):
             runner.restore(t)
-            batches = [task.generate_trials(rule, hp, 'test') for _ in range(n_batches)]
+            batches = next(inputs)
             y_loc = np.concatenate([b.y_loc[-1] for b in batches])
             if np.any(y_loc < 0):
                 raise ValueError('Rule {!r} asks for no saccade at the end of its trials '

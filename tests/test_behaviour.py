@@ -51,24 +51,30 @@ def test_distractor_table_stages_and_figures(model_copy, figure_root):
 
 def test_distractor_means_match_a_plain_loop(model_copy, figure_root):
     """One forward pass of the 64 concatenated batches == 64 separate passes (recurrent
-    noise off so that both see the same input; input noise drawn in the same order)."""
+    noise off so that both see the same input; input noise drawn in the same order), for
+    each of two checkpoints: trials drawn one checkpoint ahead in a background thread are
+    the serial loop's, and hp['rng'] ends where the serial loop leaves it."""
     hp, log = _load(model_copy, seed=7)
-    res = behaviour.odrd_distractor_analysis(hp, log, model_copy, [1280], batch_size=4,
+    res = behaviour.odrd_distractor_analysis(hp, log, model_copy, [128, 1280], batch_size=4,
                                              chunk_size=96, sigma_rec=0, plot=False,
                                              verbose=False)
+    after = hp['rng'].rand()
     hp['rng'] = np.random.RandomState(7)
     n = hp['n_eachring']
-    by_dist = {d: [] for d in range(n // 2 + 1)}
     with CheckpointRunner(model_copy, hp, sigma_rec=0) as runner:
-        runner.restore(1280)
-        for a in range(n):
-            for b in range(n):
-                trial = task.generate_trials('odrd', hp, 'test-a-b', a=a, b=b, batch_size=4)
-                (y_hat,) = runner.run(trial, ['y_hat'])
-                by_dist[min(abs(a - b), n - abs(a - b))].append(
-                    get_perf(y_hat, trial.y_loc).mean())
-    expected = [np.mean(by_dist[d]) for d in range(n // 2 + 1)]
-    np.testing.assert_allclose(res['perf'].loc[1280].values, expected, atol=1e-12)
+        for ckpt in (128, 1280):
+            runner.restore(ckpt)
+            by_dist = {d: [] for d in range(n // 2 + 1)}
+            for a in range(n):
+                for b in range(n):
+                    trial = task.generate_trials('odrd', hp, 'test-a-b', a=a, b=b,
+                                                 batch_size=4)
+                    (y_hat,) = runner.run(trial, ['y_hat'])
+                    by_dist[min(abs(a - b), n - abs(a - b))].append(
+                        get_perf(y_hat, trial.y_loc).mean())
+            expected = [np.mean(by_dist[d]) for d in range(n // 2 + 1)]
+            np.testing.assert_allclose(res['perf'].loc[ckpt].values, expected, atol=1e-12)
+    assert hp['rng'].rand() == after
 
 
 def test_distractor_analysis_takes_a_stage_dict(model_copy, figure_root):
