@@ -24,7 +24,7 @@ import time
 import stages
 import tools
 from analysis import common
-from analysis.runner import BlockRunner, count_new_figures, log_on_disk
+from analysis.runner import BlockRunner, ParallelBlocks, count_new_figures, log_on_disk
 
 DEFAULT_MODEL_DIR = os.path.join('data', '6tasks')
 MODELS_ROOT = 'data'
@@ -39,6 +39,10 @@ def parse_args(argv=None):
     parser.add_argument('--behaviour-checkpoints', type=tools.positive_int, default=5,
                         help='checkpoints per stage in the distractor and saccade-error '
                              'analyses (default: %(default)s)')
+    parser.add_argument('--serial', action='store_true',
+                        help='run every block in this process, one after the other (by '
+                             'default the behaviour, decoding and dPCA blocks run in a '
+                             'second process beside the others)')
     parser.add_argument('--sample-neurons', type=tools.positive_int, default=3,
                         help='units drawn per checkpoint by sample_neuron_by_trial '
                              '(default: %(default)s)')
@@ -93,9 +97,8 @@ def run_blocks(args, hp, log, model_dir, run):
     from analysis.seldir import seldir_analysis
     from analysis.tuning import tunning_analysis
 
-    from analysis.behaviour import odrd_distractor_analysis, saccade_distribut_analysis
-    from analysis.decoding import Decoder_analysis, realneuron_Decoder_analysis  # noqa: F401
-    from analysis.dpca_analysis import neuron_dPCA, real_neuron_dPCA  # noqa: F401
+    from analysis.decoding import realneuron_Decoder_analysis  # noqa: F401
+    from analysis.dpca_analysis import real_neuron_dPCA  # noqa: F401
     from analysis.monkey import real_neuron_PCA  # noqa: F401
     recompute = args.recompute
 
@@ -142,6 +145,12 @@ def run_blocks(args, hp, log, model_dir, run):
     decode_at = {rule: [common.representative_checkpoint(hp, log, trial_list_odr_odrd,
                                                          rule, s) for s in stages.STAGES]
                  for rule in wm}
+    # The behaviour and population blocks (parallel_blocks below) need nothing the blocks
+    # of this function compute and draw their trials from hp['rng'], which nothing here
+    # draws from: on 2 cores they run in a second process meanwhile, and their output
+    # follows (analysis.runner.ParallelBlocks).
+    tail = (args, hp, log, model_dir, trial_list_odr_odrd, trial_list_antisacc, decode_at)
+    other = None if args.serial else ParallelBlocks(parallel_blocks, *tail)
     # seldir_analysis compares two rules of a family at the checkpoints of both: each
     # rule's neuron_info is made at its family's checkpoints in this one pass (instead of
     # a pass of its own per seldir block).
@@ -159,7 +168,7 @@ def run_blocks(args, hp, log, model_dir, run):
             psth=[(e, oppo) for e in epochs for oppo in ((False, True) if rule == 'odrd'
                                                          else (False,))],
             means=stages.expand_trial_list(trial_list_sample, rule),   # sample units, PCA
-            H=[t for t in decode_at.get(rule, []) if t is not None])
+            H=[t for t in decode_at.get(rule, []) if t is not None and other is None])
     run(prepare_activity, hp, model_dir, plan, recompute=recompute)
     run(generate_neuron_info, hp, model_dir, ['stim1', 'delay1'], trial_list_odr_odrd, wm,
         recompute=False)
@@ -340,6 +349,34 @@ def run_blocks(args, hp, log, model_dir, run):
     run(neuron_PCA, hp, log, model_dir, trial_list_antisacc, 'gap500')
     # run(neuron_PCA, hp, log, model_dir, trial_list_odr_odrd, 'odr', n_components=3)
 
+    # ---------------------------------------------------------------- behaviour, Fig S5E, 5E
+    # parallel_blocks (below): started beside the blocks above, or run now with --serial.
+    if other is None:
+        parallel_blocks(run, *tail)
+    else:
+        hp['rng'].set_state(other.join(run))    # as if its draws had been made here
+
+    # ---------------------------------------------------------------- monkey data -----
+    # The recordings of Zhou et al. are not public; with your own files in the formats of
+    # analysis/monkey.py (make_synthetic_recording writes an example):
+    # run(realneuron_Decoder_analysis, neuron_file='data/adultFiringRate8trials.txt',
+    #     window_size=10)
+    # run(real_neuron_dPCA, neuron_file='data/adultFiringRate8trials.txt')
+    # run(real_neuron_PCA, neuron_file='data/adultneuron.txt')
+
+
+def parallel_blocks(run, args, hp, log, model_dir, trial_list_odr_odrd, trial_list_antisacc,
+                    decode_at):
+    """The behaviour (distractor, saccade errors) and population (decoding, dPCA) blocks:
+    they draw trials from hp['rng'] and read only the model folder, so Main_analysis runs
+    them in a second process beside the other blocks (--serial: after them). Returns the
+    state hp['rng'] is left in."""
+    from analysis.behaviour import odrd_distractor_analysis, saccade_distribut_analysis
+    from analysis.decoding import Decoder_analysis
+    from analysis.dpca_analysis import neuron_dPCA
+    wm = [r for r in common.WM_RULES if r in hp['rule_trains']]
+    anti = [r for r in common.ANTI_RULES if r in hp['rule_trains']]
+
     # ---------------------------------------------------------------- behaviour -------
     # A few evenly spaced checkpoints per stage: each one runs 64 cue/distractor
     # conditions (odrd) or 8 noisy test batches (anti-saccades).
@@ -372,14 +409,7 @@ def run_blocks(args, hp, log, model_dir, run):
     # run(Decoder_analysis, hp, model_dir, trial_num=616960, window_size=10, test_num=2)
     # run(neuron_dPCA, hp, log, model_dir, trial_num=616960, rule='odr', task_mode='test',
     #     invert_tcomp_y=True)
-
-    # ---------------------------------------------------------------- monkey data -----
-    # The recordings of Zhou et al. are not public; with your own files in the formats of
-    # analysis/monkey.py (make_synthetic_recording writes an example):
-    # run(realneuron_Decoder_analysis, neuron_file='data/adultFiringRate8trials.txt',
-    #     window_size=10)
-    # run(real_neuron_dPCA, neuron_file='data/adultFiringRate8trials.txt')
-    # run(real_neuron_PCA, neuron_file='data/adultneuron.txt')
+    return hp['rng'].get_state()
 
 
 if __name__ == '__main__':

@@ -14,8 +14,13 @@ or a pickle) prints one [skipped] line and the run goes on; any other exception 
 and propagates with its traceback.
 """
 
+import atexit
+import codecs
+import multiprocessing
 import os
+import pickle
 import sys
+import tempfile
 import time
 
 from analysis import common
@@ -105,6 +110,111 @@ def block_label(fn, args, kwargs):
     parts += [str(a) for a in args if short(a) and not (isinstance(a, str) and os.sep in a)]
     parts += ['{}={}'.format(k, v) for k, v in kwargs.items() if short(v)]
     return ' '.join(parts)
+
+
+class ParallelBlocks(object):
+    """Blocks run by ``fn(run, *args)`` in a second process while this one runs others.
+
+    On a 2-core machine the behaviour and population blocks of Main_analysis (TensorFlow
+    forward passes, SVC fits, dPCA) then compute beside the PSTH and figure blocks instead
+    of after them. ``fn`` gets a BlockRunner of its own in a spawned process (no
+    TensorFlow state is inherited); everything it prints (TensorFlow's lines included)
+    goes to a temporary file, shown here by ``join``. The blocks must not need what this
+    process computes meanwhile: they read the model folder, and hp as it was at the start
+    (its RandomState included: fn may return the state its draws leave for the caller to
+    continue from).
+
+    Usage::
+
+        with ParallelBlocks(fn, hp, log, model_dir) as other:
+            run(...)                       # blocks of this process
+            result = other.join(run)       # its output, its blocks counted in run
+    """
+
+    def __init__(self, fn, *args):
+        fd, self._log = tempfile.mkstemp(prefix='blocks_', suffix='.log')
+        os.close(fd)
+        fd, self._result = tempfile.mkstemp(prefix='blocks_', suffix='.pkl')
+        os.close(fd)
+        ctx = multiprocessing.get_context('spawn')
+        # daemon: ended with this process if it stops early (an error in its own blocks)
+        self._proc = ctx.Process(target=_child, name='parallel-blocks', daemon=True,
+                                 args=(fn, args, self._log, self._result, common.FIGURE_ROOT))
+        self._proc.start()
+        atexit.register(self.close)
+
+    def join(self, run):
+        """Show the blocks' output (as it is written, until they end), add their counts and
+        times to ``run`` and return fn's result. A failed block raises RuntimeError here
+        (its traceback is in the output shown)."""
+        print('\n== output of the blocks run in parallel:', flush=True)
+        # incremental: a read may end inside a multi-byte character (tqdm's bars)
+        decode = codecs.getincrementaldecoder('utf-8')(errors='replace').decode
+        with open(self._log, 'rb') as f:
+            while True:
+                alive = self._proc.is_alive()
+                chunk = f.read()
+                if chunk:
+                    sys.stdout.write(decode(chunk))
+                    sys.stdout.flush()
+                if not alive:
+                    break
+                time.sleep(0.25)
+        self._proc.join()
+        try:
+            return self._merge(run)
+        finally:
+            self.close()
+
+    def _merge(self, run):
+        if self._proc.exitcode != 0:
+            raise RuntimeError('the blocks run in parallel stopped with exit status {} (their '
+                               'output is above)'.format(self._proc.exitcode))
+        with open(self._result, 'rb') as f:
+            child = pickle.load(f)
+        run.done += child['done']
+        run.skipped += child['skipped']
+        run.reasons.update(child['reasons'])
+        for label, (wall, cpu) in child['seconds'].items():
+            w0, c0 = run.seconds.get(label, (0.0, 0.0))
+            run.seconds[label] = (w0 + wall, c0 + cpu)
+        return child['result']
+
+    def close(self):
+        """Stop the process if it still runs; remove the temporary files."""
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join()
+        atexit.unregister(self.close)
+        for path in (self._log, self._result):
+            if os.path.exists(path):
+                os.remove(path)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def _child(fn, args, log_path, result_path, figure_root):
+    """ParallelBlocks' process: output to log_path, fn's counts and result to result_path."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)                       # TensorFlow's C++ lines too
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stdout.reconfigure(line_buffering=True)
+    common.FIGURE_ROOT = figure_root      # a test's or the caller's figure folder
+    run = BlockRunner()
+    result = fn(run, *args)
+    tmp = result_path + '.tmp'
+    with open(tmp, 'wb') as f:
+        pickle.dump({'done': run.done, 'skipped': run.skipped, 'reasons': run.reasons,
+                     'seconds': run.seconds, 'result': result}, f)
+    os.replace(tmp, result_path)
 
 
 def count_new_figures(model_dir, since):

@@ -50,7 +50,15 @@ def test_main_analysis_end_to_end(small_model_dir, tmp_path, figure_root, monkey
                               '--behaviour-checkpoints', '1'])
     stdout, stderr = capsys.readouterr()
     assert out['skipped'] == [] and out['reasons'] == {}
-    assert out['figures'] == len(set(saved)) > 50
+    # Figures of this process (quick files) and of the behaviour / decoding / dPCA blocks,
+    # which ran in a second process (rendered there): the summary counts them all.
+    pngs = [os.path.join(d, f) for d, _, files in os.walk(str(figure_root))
+            for f in files if f.endswith('.png')]
+    assert len(set(saved)) > 50 and len(pngs) > len(set(saved))
+    assert out['figures'] == len(pngs)
+    assert any(os.sep + 'distractor' + os.sep in p for p in pngs)          # behaviour
+    assert any(os.sep + 'dPCA' + os.sep in p for p in pngs)                # population
+    assert '== output of the blocks run in parallel:' in stdout
     # ODR: one line says which stages were empty and what was used instead.
     fallback = [line for line in stderr.splitlines() if 'automatic selection has no' in line]
     odr_lines = [line for line in fallback if line.startswith('[analysis] odr: ')]
@@ -77,7 +85,7 @@ def test_main_analysis_end_to_end(small_model_dir, tmp_path, figure_root, monkey
     assert not [f for f in written if f.startswith('H_')]
     assert os.path.isfile(common.neuron_info_path(model_dir, 128, 'odrd', 'delay2'))
     assert os.path.isfile(common.task_info_path(model_dir))
-    made = {os.path.relpath(p, str(figure_root)) for p in saved}
+    made = {os.path.relpath(p, str(figure_root))[:-len('.png')] for p in pngs}
     for rule, epoch in [('odr', 'stim1'), ('odr', 'delay1'), ('odrd', 'stim1'),
                         ('odrd', 'delay1'), ('odrd', 'delay2'), ('overlap', 'stim1'),
                         ('zero_gap', 'stim1'), ('gap', 'stim1'), ('gap500', 'stim1')]:
