@@ -21,6 +21,8 @@ import os
 import sys
 import time
 
+import numpy as np
+
 import stages
 import tools
 from analysis import common
@@ -151,6 +153,7 @@ def run_blocks(args, hp, log, model_dir, run):
     # follows (analysis.runner.ParallelBlocks).
     tail = (args, hp, log, model_dir, trial_list_odr_odrd, trial_list_antisacc, decode_at)
     other = None if args.serial else ParallelBlocks(parallel_blocks, *tail)
+    rng_start = hp['rng'].get_state()
     # seldir_analysis compares two rules of a family at the checkpoints of both: each
     # rule's neuron_info is made at its family's checkpoints in this one pass (instead of
     # a pass of its own per seldir block).
@@ -354,6 +357,10 @@ def run_blocks(args, hp, log, model_dir, run):
     if other is None:
         parallel_blocks(run, *tail)
     else:
+        if not _same_rng_state(rng_start, hp['rng'].get_state()):
+            common.note('blocks of this process drew from hp[\'rng\']: the parallel '
+                        'blocks drew from its state at their start (--serial keeps one '
+                        'order)')
         hp['rng'].set_state(other.join(run))    # as if its draws had been made here
 
     # ---------------------------------------------------------------- monkey data -----
@@ -363,6 +370,10 @@ def run_blocks(args, hp, log, model_dir, run):
     #     window_size=10)
     # run(real_neuron_dPCA, neuron_file='data/adultFiringRate8trials.txt')
     # run(real_neuron_PCA, neuron_file='data/adultneuron.txt')
+
+
+def _same_rng_state(a, b):
+    return a[0] == b[0] and all(np.array_equal(x, y) for x, y in zip(a[1:], b[1:]))
 
 
 def parallel_blocks(run, args, hp, log, model_dir, trial_list_odr_odrd, trial_list_antisacc,

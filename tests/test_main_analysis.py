@@ -59,6 +59,9 @@ def test_main_analysis_end_to_end(small_model_dir, tmp_path, figure_root, monkey
     assert any(os.sep + 'distractor' + os.sep in p for p in pngs)          # behaviour
     assert any(os.sep + 'dPCA' + os.sep in p for p in pngs)                # population
     assert '== output of the blocks run in parallel:' in stdout
+    # nothing in this process drew from hp['rng']: the parallel blocks' trials are the
+    # ones a serial run draws
+    assert "drew from hp['rng']" not in stderr
     # ODR: one line says which stages were empty and what was used instead.
     fallback = [line for line in stderr.splitlines() if 'automatic selection has no' in line]
     odr_lines = [line for line in fallback if line.startswith('[analysis] odr: ')]
