@@ -152,7 +152,8 @@ def run_blocks(args, hp, log, model_dir, run):
     # draws from: on 2 cores they run in a second process meanwhile, and their output
     # follows (analysis.runner.ParallelBlocks).
     tail = (args, hp, log, model_dir, trial_list_odr_odrd, trial_list_antisacc, decode_at)
-    other = None if args.serial else ParallelBlocks(parallel_blocks, *tail)
+    serial = args.serial or (os.cpu_count() or 1) < 2
+    other = None if serial else ParallelBlocks(parallel_blocks, *tail)
     rng_start = hp['rng'].get_state()
     # seldir_analysis compares two rules of a family at the checkpoints of both: each
     # rule's neuron_info is made at its family's checkpoints in this one pass (instead of
