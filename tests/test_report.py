@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import Main_report
+import stages
 import tools
 from analysis import report
 
@@ -80,33 +81,44 @@ def test_script_refuses_a_folder_that_is_not_a_model(tmp_path, capsys):
     assert len(err) == 1 and 'not a trained model folder' in err[0]
 
 
+# The staged run: 22 checkpoints. The automatic selection averages windows of 10
+# checkpoints, so a plateau of 9 or 10 is the shortest it finds as a stage; the WM tasks
+# stay early 10 and mid 10 checkpoints, the anti-saccade tasks 9 and 9 (learned first).
+N_STAGED = 22
+PLATEAUS = {'wm': (10, 10), 'anti': (9, 9)}
+
+
 @pytest.fixture(scope='module')
 def staged_model_dir(small_model_dir, tmp_path_factory):
-    """The small model's checkpoints (n_rnn 16, dt 50 ms) re-used as a 36-checkpoint run
+    """The small model's checkpoints (n_rnn 16, dt 50 ms) re-used as a 22-checkpoint run
     whose log has clear early / mid / mature plateaus (anti-saccade tasks learned first,
     ODR and ODRD last), so that the auto-selection finds every stage of every rule."""
     src_log = tools.load_log(small_model_dir)
     src = src_log['trials']
     dst = str(tmp_path_factory.mktemp('models') / 'staged')
     step = src[1] - src[0]
-    trials = [k * step for k in range(36)]
+    trials = [k * step for k in range(N_STAGED)]
     for k, t in enumerate(trials):
-        shutil.copytree(tools.checkpoint_dir(small_model_dir, src[k * len(src) // 36]),
+        shutil.copytree(tools.checkpoint_dir(small_model_dir, src[k * len(src) // N_STAGED]),
                         tools.checkpoint_dir(dst, t))
     shutil.copy(os.path.join(small_model_dir, tools.HP_FILE), dst)
     rs = np.random.RandomState(0)
 
     def plateaus(n_early, n_mid):
-        n_mature = 36 - n_early - n_mid
+        n_mature = N_STAGED - n_early - n_mid
         levels = [0.34] * n_early + [0.64] * n_mid + [0.99] * n_mature
-        return np.clip(np.array(levels) + rs.uniform(-0.01, 0.01, 36), 0, 1).tolist()
+        return np.clip(np.array(levels) + rs.uniform(-0.01, 0.01, N_STAGED), 0, 1).tolist()
 
-    log = {'trials': trials, 'times': [float(k) for k in range(36)]}
+    log = {'trials': trials, 'times': [float(k) for k in range(N_STAGED)]}
     for rule in tools.load_hp(dst)['rule_trains']:
-        log['perf_' + rule] = plateaus(12, 12) if rule in ('odr', 'odrd') else plateaus(10, 10)
+        log['perf_' + rule] = plateaus(*PLATEAUS['wm' if rule in ('odr', 'odrd') else 'anti'])
     log['perf_min'] = np.min([log['perf_' + r] for r in ('odr', 'odrd')], axis=0).tolist()
     log['perf_avg'] = log['perf_min']
     tools.save_log(log, dst)
+    # the plateaus are long enough: Main_analysis's selection finds every stage of every rule
+    selection = stages.range_auto_select(tools.load_hp(dst), log, avr_window=9,
+                                         perf_margin=0.05, max_trial_num_limit=30)
+    assert all(all(by_stage.values()) for by_stage in selection.values()), selection
     return dst
 
 
@@ -133,8 +145,8 @@ def test_report_end_to_end_on_a_tiny_model(staged_model_dir, tmp_path, figure_ro
                                         if r['verdict'] == report.NA]
     # ... and the planted learning order of the log is found.
     order = by[1, 'anti-saccade before working-memory tasks']
-    # anti-saccade tasks cross 0.95 at checkpoint 20, ODR and ODRD at 24
-    assert order['verdict'] == report.HOLDS and order['effect'] == 4 * 32
+    # anti-saccade tasks cross 0.95 at checkpoint 18, ODR and ODRD at 20
+    assert order['verdict'] == report.HOLDS and order['effect'] == (20 - 18) * 32
     for key in [(2, 'odrd delay2, every stage checkpoint'),
                 (4, 'gap: saccades within 36°, early vs mature'),
                 (6, 'odr stim1 height, mature vs early')]:
