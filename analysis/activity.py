@@ -61,14 +61,18 @@ class CheckpointRunner(object):
         self.model.restore(folder)
         self.trial_num = int(trial_num)
 
-    def run(self, trial, fetch=('h',), noise_seed=None):
+    def run(self, trial, fetch=('h',), noise_seed=None, noise=None):
         """Run a Trial; returns the requested arrays ('h' (T, B, n_rnn), 'y_hat'
-        (T, B, n_output), 'y_hat_loc' (T, B)) in the order asked."""
+        (T, B, n_output), 'y_hat_loc' (T, B), 'noise' (T, B, n_rnn): the recurrent noise
+        the run used) in the order asked. noise: feed this recurrent noise (T, B, n_rnn)
+        instead of drawing it from noise_seed."""
         m = self.model
-        tensors = {'h': m.h, 'y_hat': m.y_hat, 'y_hat_loc': m.y_hat_loc}
+        tensors = {'h': m.h, 'y_hat': m.y_hat, 'y_hat_loc': m.y_hat_loc, 'noise': m.noise}
         feed = {m.x: trial.x}
         if noise_seed is not None:
             feed[m.noise_seed] = noise_seed
+        if noise is not None:
+            feed[m.noise] = noise
         return self.sess.run([tensors[f] for f in fetch], feed_dict=feed)
 
     def run_concurrently(self, trials, noise_seeds, fetch='h'):

@@ -52,15 +52,34 @@ def _noise_seed(hp, k):
     return np.array([hp.get('seed', 0), -1000 - k], dtype=np.int64)
 
 
-def _run_last_step(runner, hp, x, chunk_size):
+def _run_last_step(runner, hp, x, chunk_size, noise_cache=None):
     """Network output at the last step (B, n_output) for inputs x (T, B, n_input), run in
-    chunks of at most chunk_size trials."""
+    chunks of at most chunk_size trials.
+
+    noise_cache: a dict to keep each chunk's recurrent noise in across calls. Chunk k's
+    noise depends only on its seed and shape, so every checkpoint gets the same: drawn
+    once (in the first checkpoint's run) and fed to the others, the numbers are the same
+    and most of a checkpoint's work is saved (the draws cost more than the forward pass).
+    """
     out = []
     for k, start in enumerate(range(0, x.shape[1], chunk_size)):
         trial = types.SimpleNamespace(x=x[:, start:start + chunk_size])
-        (y_hat,) = runner.run(trial, ['y_hat'], noise_seed=_noise_seed(hp, k))
+        seed = _noise_seed(hp, k)
+        noise = None if noise_cache is None else noise_cache.get((k, trial.x.shape[:2]))
+        if noise_cache is None or runner.model.noise is None:
+            (y_hat,) = runner.run(trial, ['y_hat'], noise_seed=seed)
+        elif noise is None:
+            y_hat, noise_cache[k, trial.x.shape[:2]] = runner.run(trial, ['y_hat', 'noise'],
+                                                                  noise_seed=seed)
+        else:
+            (y_hat,) = runner.run(trial, ['y_hat'], noise=noise)
         out.append(y_hat[-1])
     return np.concatenate(out, axis=0)
+
+
+# The distractor analysis keeps its chunks' recurrent noise in memory across checkpoints
+# when it fits in this many bytes (8192 trials × 175 steps × 256 units: 1.5 GB).
+NOISE_CACHE_BYTES = 2 * 1024 ** 3
 
 
 def _score(y_hat_last, y_loc_last):
@@ -162,13 +181,18 @@ def odrd_distractor_analysis(hp, log, model_dir, trial_list, batch_size=128,
     errors = {s: {d: [] for d in range(n_dist)} for s in stages.STAGES}
     fixating = {s: {d: [] for d in range(n_dist)} for s in stages.STAGES}
     inputs = (distractor_trials(hp, batch_size) for _ in trials)   # drawn one ahead
+    n_steps = task.generate_trials('odrd', hp, 'test-a-b', a=0, b=0, batch_size=1,
+                                   noise_on=False).x.shape[0]
+    noise_bytes = n_steps * n * n * batch_size * hp['n_rnn'] * 4
+    noise_cache = {} if noise_bytes <= NOISE_CACHE_BYTES else None
     with activity.CheckpointRunner(model_dir, hp, sigma_rec=sigma_rec) as runner, \
             Prefetcher(inputs, depth=1) as inputs:
         for i, t in enumerate(tqdm(trials, desc='odrd distractor', unit='ckpt',
                                    disable=not verbose)):
             runner.restore(t)
             x, y_loc = next(inputs)
-            perf, err, fix = _score(_run_last_step(runner, hp, x, chunk_size), y_loc)
+            perf, err, fix = _score(_run_last_step(runner, hp, x, chunk_size, noise_cache),
+                                    y_loc)
             pair_perf[i] = perf.reshape(n, n, batch_size).mean(axis=2)
             for d in range(n_dist):
                 sel = dist_of_trial == d

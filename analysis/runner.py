@@ -141,12 +141,14 @@ class ParallelBlocks(object):
         self._proc = ctx.Process(target=_child, name='parallel-blocks', daemon=True,
                                  args=(fn, args, self._log, self._result, common.FIGURE_ROOT))
         self._proc.start()
+        self._t0 = time.time()
         atexit.register(self.close)
 
     def join(self, run):
         """Show the blocks' output (as it is written, until they end), add their counts and
         times to ``run`` and return fn's result. A failed block raises RuntimeError here
         (its traceback is in the output shown)."""
+        waited = time.time()
         print('\n== output of the blocks run in parallel:', flush=True)
         # incremental: a read may end inside a multi-byte character (tqdm's bars)
         decode = codecs.getincrementaldecoder('utf-8')(errors='replace').decode
@@ -161,6 +163,9 @@ class ParallelBlocks(object):
                     break
                 time.sleep(0.25)
         self._proc.join()
+        # how well the two processes were balanced: the wait is time lost to one of them
+        print('[the parallel blocks took {:.0f} s; this process waited {:.0f} s for them]'
+              .format(time.time() - self._t0, time.time() - waited), flush=True)
         try:
             return self._merge(run)
         finally:

@@ -116,3 +116,30 @@ def test_saccade_error_degrees():
     assert fix.tolist() == [True, False, False]
     assert behaviour.circular_steps(np.array([0, 1, 7]), np.array([7, 5, 0]), 8).tolist() \
         == [1, 4, 1]
+
+
+def test_noise_kept_across_checkpoints_gives_the_same_numbers(model_copy, figure_root,
+                                                              monkeypatch):
+    """Each chunk's recurrent noise is drawn once and fed to the other checkpoints: the
+    same performance as drawing it for every checkpoint (recurrent noise on)."""
+    def run(cache_bytes):
+        monkeypatch.setattr(behaviour, 'NOISE_CACHE_BYTES', cache_bytes)
+        hp, log = _load(model_copy, seed=5)
+        res = behaviour.odrd_distractor_analysis(hp, log, model_copy, [128, 640, 1280],
+                                                 batch_size=3, chunk_size=80, plot=False,
+                                                 verbose=False)
+        return res['pair_perf'], np.concatenate([res['errors'][s][d]
+                                                 for s in res['errors']
+                                                 for d in res['errors'][s]])
+    fed = []
+    original = CheckpointRunner.run
+
+    def counting_run(self, trial, fetch=('h',), noise_seed=None, noise=None):
+        fed.append(noise is not None)
+        return original(self, trial, fetch, noise_seed, noise)
+    monkeypatch.setattr(CheckpointRunner, 'run', counting_run)
+    kept = run(1 << 40)
+    assert fed == [False] * 3 + [True] * 6      # 3 chunks drawn once, fed twice
+    drawn = run(0)
+    np.testing.assert_array_equal(kept[0], drawn[0])
+    np.testing.assert_array_equal(kept[1], drawn[1])
