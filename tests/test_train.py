@@ -24,6 +24,21 @@ def run(model_dir, max_trials, **kw):
     return train.train(str(model_dir), max_steps=max_trials, seed=5, verbose=False, **kw)
 
 
+@pytest.fixture(scope='module')
+def finished_runs(tmp_path_factory):
+    """{trials: (folder, log)} of run(folder, trials) for 128 and 512 trials, trained once
+    for the tests that read a finished run or work on a copy of it (copy_run)."""
+    root = tmp_path_factory.mktemp('finished')
+    return {n: (root / str(n), run(root / str(n), n)) for n in (128, 512)}
+
+
+def copy_run(finished_runs, trials, dst):
+    """Copy the finished run of ``trials`` trials to dst (a new folder); returns its log."""
+    src, log = finished_runs[trials]
+    shutil.copytree(str(src), str(dst))
+    return log
+
+
 def test_default_hp_matches_spec():
     hp = train.get_default_hp('all_new')
     assert hp['n_input'] == 1 + 8 + 6 and hp['n_output'] == 9 and hp['rule_start'] == 9
@@ -75,8 +90,8 @@ def test_max_trials_not_multiple_of_interval(tmp_path):
     assert log['trials'] == [0, 128, 192]
 
 
-def test_resume_continues_without_gaps_and_identically(tmp_path):
-    straight = run(tmp_path / 'a', 512)
+def test_resume_continues_without_gaps_and_identically(tmp_path, finished_runs):
+    _, straight = finished_runs[512]
     run(tmp_path / 'b', 256)
     resumed = run(tmp_path / 'b', 512)
     assert resumed['trials'] == [0, 128, 256, 384, 512]
@@ -121,14 +136,15 @@ def folder_snapshot(folder):
     return out
 
 
-def test_changed_hp_is_refused_with_the_keys(tmp_path):
-    run(tmp_path, 128)
-    before = folder_snapshot(tmp_path)
+def test_changed_hp_is_refused_with_the_keys(tmp_path, finished_runs):
+    model_dir = tmp_path / 'm'
+    copy_run(finished_runs, 128, model_dir)
+    before = folder_snapshot(model_dir)
     with pytest.raises(tools.HpMismatchError, match=r'learning_rate: saved 0.001, new 0.01; n_rnn: saved 16, new 32') as err:
-        run(tmp_path, 256, hp=dict(TINY, n_rnn=32, learning_rate=0.01))
-    assert 'sigma_x' not in str(err.value) and str(tmp_path) in str(err.value)
+        run(model_dir, 256, hp=dict(TINY, n_rnn=32, learning_rate=0.01))
+    assert 'sigma_x' not in str(err.value) and str(model_dir) in str(err.value)
     assert err.value.differences[1] == ('n_rnn', 16, 32)
-    assert folder_snapshot(tmp_path) == before
+    assert folder_snapshot(model_dir) == before
 
 
 @pytest.mark.parametrize('name, content, reason', [
@@ -138,15 +154,17 @@ def test_changed_hp_is_refused_with_the_keys(tmp_path):
     ('log.json', '{"trials": "0"}', "'trials' is not a list"),
     (os.path.join('128', tools.RNG_FILE), '{"name": "MT19937"}', 'not a saved random state'),
 ])
-def test_corrupt_files_are_named_and_nothing_changes(tmp_path, name, content, reason):
-    run(tmp_path, 128)
-    (tmp_path / name).write_text(content)
-    before = folder_snapshot(tmp_path)
+def test_corrupt_files_are_named_and_nothing_changes(tmp_path, finished_runs, name, content,
+                                                    reason):
+    model_dir = tmp_path / 'm'
+    copy_run(finished_runs, 128, model_dir)
+    (model_dir / name).write_text(content)
+    before = folder_snapshot(model_dir)
     with pytest.raises(tools.CorruptFileError, match=reason) as err:
-        run(tmp_path, 256)
-    assert err.value.path == str(tmp_path / name)
-    assert str(err.value).startswith('Corrupt file {}: '.format(tmp_path / name))
-    assert folder_snapshot(tmp_path) == before
+        run(model_dir, 256)
+    assert err.value.path == str(model_dir / name)
+    assert str(err.value).startswith('Corrupt file {}: '.format(model_dir / name))
+    assert folder_snapshot(model_dir) == before
 
 
 def test_a_file_as_model_folder_is_refused(tmp_path):
@@ -168,9 +186,9 @@ def test_hp_json_holds_the_alpha_the_network_uses(tmp_path):
         train.prepare_hp({'dt': 10, 'alpha': 0.2})
 
 
-def test_finished_run_is_not_retrained(tmp_path):
-    first = run(tmp_path, 128)
-    again = run(tmp_path, 128)
+def test_finished_run_is_not_retrained(tmp_path, finished_runs):
+    first = copy_run(finished_runs, 128, tmp_path / 'm')
+    again = run(tmp_path / 'm', 128)
     assert again['trials'] == first['trials'] == [0, 128]
 
 
@@ -205,17 +223,19 @@ def test_a_failed_first_run_does_not_block_the_corrected_one(tmp_path):
     assert run(tmp_path, 0)['trials'] == [0]
 
 
-def test_resume_names_every_missing_checkpoint_in_one_warning(tmp_path, capsys):
-    run(tmp_path, 512)
+def test_resume_names_every_missing_checkpoint_in_one_warning(tmp_path, capsys,
+                                                              finished_runs):
+    model_dir = tmp_path / 'm'
+    copy_run(finished_runs, 512, model_dir)
     for trial in ('128', '256'):
-        shutil.rmtree(str(tmp_path / trial))
+        shutil.rmtree(str(model_dir / trial))
     capsys.readouterr()
-    log = run(tmp_path, 640)
+    log = run(model_dir, 640)
     assert log['trials'] == [0, 128, 256, 384, 512, 640]
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1
     assert err[0].startswith('Warning: 2 checkpoint(s) listed in log.json are missing from')
-    assert 'trials 128, 256.' in err[0] and str(tmp_path) in err[0]
+    assert 'trials 128, 256.' in err[0] and str(model_dir) in err[0]
 
 
 def test_rule_subset_and_probabilities(tmp_path):
@@ -246,10 +266,9 @@ def test_trainables_rule_trains_only_the_rule_weights(tmp_path):
     assert moved == ['rule_input/kernel']
 
 
-def test_load_dir_starts_from_a_checkpoint(tmp_path):
-    run(tmp_path / 'a', 128)
-    log = run(tmp_path / 'b', 0, load_dir=str(tmp_path / 'a' / '128'))
-    first = tools.load_log(str(tmp_path / 'a'))
+def test_load_dir_starts_from_a_checkpoint(tmp_path, finished_runs):
+    folder, first = finished_runs[128]
+    log = run(tmp_path / 'b', 0, load_dir=str(folder / '128'))
     assert log['cost_odr'][0] != first['cost_odr'][0]
 
 
