@@ -302,15 +302,21 @@ def test_gradients_are_clipped_to_plus_minus_one():
         np.testing.assert_allclose(b - a, np.clip(g, -1, 1), rtol=1e-5, atol=1e-6)
 
 
-def test_save_restore_round_trip(tmp_path):
-    hp = tiny_hp(sigma_rec=0.0)
+def trained_checkpoint(tmp_path, hp, name, fetch):
+    """One optimizer step on a random batch, saved to tmp_path/name; returns the batch's
+    x and the model's ``fetch`` output ('h' or 'y_hat') on it after the step."""
     x, y, c = random_batch(hp)
     model = Model(str(tmp_path), hp=hp)
     with tf.Session() as sess:
         model.initialize()
         sess.run(model.train_step, {model.x: x, model.y: y, model.c_mask: c})
-        model.save(str(tmp_path / '1280'))
-        expected = sess.run(model.y_hat, {model.x: x})
+        model.save(str(tmp_path / name))
+        return x, sess.run(getattr(model, fetch), {model.x: x})
+
+
+def test_save_restore_round_trip(tmp_path):
+    hp = tiny_hp(sigma_rec=0.0)
+    x, expected = trained_checkpoint(tmp_path, hp, '1280', 'y_hat')
     assert tools.has_checkpoint(str(tmp_path / '1280'))
     assert not (tmp_path / '1280' / 'model.ckpt.meta').exists()
     model = Model(str(tmp_path), hp=hp)
@@ -344,13 +350,7 @@ def test_restore_only_model_runs_checkpoints_like_the_training_model(tmp_path, m
     """The analyses' Model(restore_only=True) draws no initial weights and builds no
     optimizer, yet a restored checkpoint gives the training graph's outputs."""
     hp = tiny_hp(sigma_rec=0.05, **overrides)
-    x, y, c = random_batch(hp)
-    model = Model(str(tmp_path), hp=hp)
-    with tf.Session() as sess:
-        model.initialize()
-        sess.run(model.train_step, {model.x: x, model.y: y, model.c_mask: c})
-        model.save(str(tmp_path / '32'))
-        expected = sess.run(model.h, {model.x: x})
+    x, expected = trained_checkpoint(tmp_path, hp, '32', 'h')
 
     def no_draw(*args, **kwargs):
         raise AssertionError('restore_only drew initial weights')
