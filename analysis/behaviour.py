@@ -33,6 +33,9 @@ from network import get_perf, popvec
 CORRECT_DEG = 36.0  # get_perf's 0.2π
 HIST_BINS = 30      # 6° bins over 0–180°, so 36° is a bin edge
 DEFAULT_CHUNK = 2048
+# The distractor analysis keeps its chunks' recurrent noise in memory across checkpoints
+# when it fits in this many bytes (8192 trials × 175 steps × 256 units: 1.5 GB).
+NOISE_CACHE_BYTES = 2 * 1024 ** 3
 
 
 def saccade_error_deg(y_hat_last, y_loc_last):
@@ -61,25 +64,21 @@ def _run_last_step(runner, hp, x, chunk_size, noise_cache=None):
     once (in the first checkpoint's run) and fed to the others, the numbers are the same
     and most of a checkpoint's work is saved (the draws cost more than the forward pass).
     """
+    if runner.model.noise is None:          # sigma_rec 0: nothing to keep
+        noise_cache = None
     out = []
     for k, start in enumerate(range(0, x.shape[1], chunk_size)):
         trial = types.SimpleNamespace(x=x[:, start:start + chunk_size])
-        seed = _noise_seed(hp, k)
-        noise = None if noise_cache is None else noise_cache.get((k, trial.x.shape[:2]))
-        if noise_cache is None or runner.model.noise is None:
-            (y_hat,) = runner.run(trial, ['y_hat'], noise_seed=seed)
-        elif noise is None:
-            y_hat, noise_cache[k, trial.x.shape[:2]] = runner.run(trial, ['y_hat', 'noise'],
-                                                                  noise_seed=seed)
+        key = (k, trial.x.shape[:2])
+        if noise_cache is None:
+            (y_hat,) = runner.run(trial, ['y_hat'], noise_seed=_noise_seed(hp, k))
+        elif key in noise_cache:
+            (y_hat,) = runner.run(trial, ['y_hat'], noise=noise_cache[key])
         else:
-            (y_hat,) = runner.run(trial, ['y_hat'], noise=noise)
+            y_hat, noise_cache[key] = runner.run(trial, ['y_hat', 'noise'],
+                                                 noise_seed=_noise_seed(hp, k))
         out.append(y_hat[-1])
     return np.concatenate(out, axis=0)
-
-
-# The distractor analysis keeps its chunks' recurrent noise in memory across checkpoints
-# when it fits in this many bytes (8192 trials × 175 steps × 256 units: 1.5 GB).
-NOISE_CACHE_BYTES = 2 * 1024 ** 3
 
 
 def _score(y_hat_last, y_loc_last):
@@ -181,16 +180,15 @@ def odrd_distractor_analysis(hp, log, model_dir, trial_list, batch_size=128,
     errors = {s: {d: [] for d in range(n_dist)} for s in stages.STAGES}
     fixating = {s: {d: [] for d in range(n_dist)} for s in stages.STAGES}
     inputs = (distractor_trials(hp, batch_size) for _ in trials)   # drawn one ahead
-    n_steps = task.generate_trials('odrd', hp, 'test-a-b', a=0, b=0, batch_size=1,
-                                   noise_on=False).x.shape[0]
-    noise_bytes = n_steps * n * n * batch_size * hp['n_rnn'] * 4
-    noise_cache = {} if noise_bytes <= NOISE_CACHE_BYTES else None
+    noise_cache = None
     with activity.CheckpointRunner(model_dir, hp, sigma_rec=sigma_rec) as runner, \
             Prefetcher(inputs, depth=1) as inputs:
         for i, t in enumerate(tqdm(trials, desc='odrd distractor', unit='ckpt',
                                    disable=not verbose)):
             runner.restore(t)
             x, y_loc = next(inputs)
+            if i == 0 and x.shape[0] * x.shape[1] * hp['n_rnn'] * 4 <= NOISE_CACHE_BYTES:
+                noise_cache = {}                # float32 noise of every trial fits
             perf, err, fix = _score(_run_last_step(runner, hp, x, chunk_size, noise_cache),
                                     y_loc)
             pair_perf[i] = perf.reshape(n, n, batch_size).mean(axis=2)
