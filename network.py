@@ -22,6 +22,7 @@ import os
 import numpy as np
 import tensorflow.compat.v1 as tf
 
+import noise
 import tools
 
 tf.logging.set_verbosity(tf.logging.ERROR)  # no deprecation notices for users
@@ -241,9 +242,10 @@ class Model(object):
         noise_seed: int64 (2,) stateless seed of the recurrent noise; defaults to
             [hp['seed'], 0], train() feeds a new value every step.
         noise (T, B, n_rnn): the recurrent noise ξ; by default drawn in the graph from
-            noise_seed (for x's T and B). Fetch it alone with x and noise_seed fed to draw
-            it ahead; feed it back to skip the draw (train() does both). None when the
-            cell takes no noise (sigma_rec 0, GRU, LSTM).
+            noise_seed (for x's T and B), tf.random.stateless_normal with stddev
+            noise_stddev. draw_noise() draws the same numbers in numpy, faster (noise.py);
+            feed them back to skip the draw (train() does). None when the cell takes no
+            noise (sigma_rec 0, GRU, LSTM); noise_stddev is then None too.
         h (T, B, n_rnn), y_hat (T, B, n_output), y_hat_loc (T, B): outputs.
         cost_lsq, cost_reg: scalar costs; train_step: one optimizer step.
     """
@@ -276,6 +278,9 @@ class Model(object):
         self.c_mask = tf.placeholder(tf.float32, [None, n_output], name='c_mask')
         self.noise_seed = tf.placeholder_with_default(
             tf.constant([hp['seed'], 0], dtype=tf.int64), [2], name='noise_seed')
+        self.noise_stddev = None
+        if hp['rnn_type'] in ('LeakyRNN', 'LeakyGRU') and noise.recurrent_sigma(hp) != 0:
+            self.noise_stddev = noise.recurrent_sigma(hp)
 
         # Initial recurrent weights are drawn once, before any graph is built.
         self.restore_only = restore_only
@@ -347,11 +352,10 @@ class Model(object):
         The noise depends on the seed and the shape only, not on the weights: train()
         draws the next step's noise in a background thread and feeds it in.
         """
-        sigma = np.sqrt(2.0 / hp['alpha']) * hp['sigma_rec']
-        if sigma == 0 or hp['rnn_type'] not in ('LeakyRNN', 'LeakyGRU'):
+        if self.noise_stddev is None:
             return None
         shape = tf.concat([tf.shape(x)[:2], [hp['n_rnn']]], axis=0)
-        drawn = tf.random.stateless_normal(shape, seed=noise_seed, stddev=sigma)
+        drawn = tf.random.stateless_normal(shape, seed=noise_seed, stddev=self.noise_stddev)
         return tf.placeholder_with_default(drawn, [None, None, hp['n_rnn']], name='noise')
 
     def _build_separate_input(self, hp, x):
@@ -477,6 +481,16 @@ class Model(object):
         if hp.get('l2_weight', 0) > 0:
             cost_reg += hp['l2_weight'] * tf.add_n([tf.nn.l2_loss(v) for v in self.weight_list])
         return cost_lsq, cost_reg
+
+    def draw_noise(self, x, seed):
+        """The recurrent noise the graph would draw for input x (T, B, n_input) and int64
+        (2,) seed, as float32 (T, B, n_rnn) — the same numbers, drawn in numpy (noise.py,
+        several times faster than the graph's op, and without a session). None when the
+        cell takes no noise."""
+        if self.noise_stddev is None:
+            return None
+        return noise.stateless_normal((x.shape[0], x.shape[1], self.hp['n_rnn']), seed,
+                                      self.noise_stddev)
 
     def eval_slots(self, n):
         """n independent forward passes in the same graph (built once, then cached).

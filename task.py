@@ -11,6 +11,8 @@ Output units: 0 = fixation, 1..n_eachring = the response ring.
 
 import numpy as np
 
+import tools
+
 
 # --- rulesets --------------------------------------------------------------------------
 
@@ -114,6 +116,13 @@ def get_dist(original_dist):
 
 # --- trials --------------------------------------------------------------------------------
 
+def _feedable_zeros(shape, dtype):
+    """Zeros that TensorFlow feeds without a copy (tools.aligned_empty)."""
+    out = tools.aligned_empty(shape, dtype)
+    out.fill(0)
+    return out
+
+
 class Trial(object):
     """A batch of B trials of one task, time-major.
 
@@ -144,8 +153,8 @@ class Trial(object):
         self.batch_size = batch_size
         self.tdim = tdim
 
-        self.x = np.zeros((tdim, batch_size, self.n_input), dtype=self.float_type)
-        self.y = np.zeros((tdim, batch_size, self.n_output), dtype=self.float_type)
+        self.x = _feedable_zeros((tdim, batch_size, self.n_input), self.float_type)
+        self.y = _feedable_zeros((tdim, batch_size, self.n_output), self.float_type)
         if config['loss_type'] == 'lsq':
             self.y[:] = 0.05
         self.y_loc = -np.ones((tdim, batch_size), dtype=self.float_type)
@@ -277,7 +286,7 @@ class Trial(object):
         post_value = 0. if passive else 5.
         lsq = self.config['loss_type'] == 'lsq'
         shape = (self.tdim, self.batch_size) + ((self.n_output,) if lsq else ())
-        c_mask = np.zeros(shape, dtype=self.float_type)
+        c_mask = _feedable_zeros(shape, self.float_type)
         for (pre_off, post_on), trials in self._groups(self.expand(pre_offs),
                                                        self.expand(post_ons)).items():
             # The response period is short; weighting it more keeps it from being

@@ -398,6 +398,23 @@ def find_model(root_dir, hp_target, perf_min=None):
 # ----------------------------------------------------------------------------------------
 # Small numerical helpers
 # ----------------------------------------------------------------------------------------
+# TensorFlow feeds an array without copying it only if its data is aligned to 64 bytes
+# (Eigen's alignment); numpy's large allocations are aligned to 16.
+FEED_ALIGNMENT = 64
+
+
+def aligned_empty(shape, dtype=np.float32):
+    """An uninitialised C-contiguous array whose data starts on a FEED_ALIGNMENT boundary,
+    so that Session.run feeds it in place (a misaligned 90-MB evaluation batch costs a
+    15-ms copy per feed)."""
+    dtype = np.dtype(dtype)
+    n = int(np.prod(shape, dtype=np.int64))
+    spare = FEED_ALIGNMENT // dtype.itemsize
+    buffer = np.empty(n + spare, dtype)
+    start = (-buffer.ctypes.data % FEED_ALIGNMENT) // dtype.itemsize
+    return buffer[start:start + n].reshape(shape)
+
+
 def gen_feed_dict(model, trial, hp):
     """Feed dict {x, y, c_mask} for a Trial (only in_type 'normal' is supported)."""
     if hp.get('in_type', 'normal') != 'normal':

@@ -114,6 +114,13 @@ def _train_noise_seed(hp, step):
     return np.array([hp['seed'], step * 64], dtype=np.int64)
 
 
+def _concatenate_aligned(arrays):
+    """np.concatenate along the batch axis (1) into an array TensorFlow feeds in place."""
+    shape = list(arrays[0].shape)
+    shape[1] = sum(a.shape[1] for a in arrays)
+    return np.concatenate(arrays, axis=1, out=tools.aligned_empty(shape, arrays[0].dtype))
+
+
 def eval_batches(hp, step=0):
     """The trials of one evaluation, drawn from hp['rng'] exactly as the original.
 
@@ -129,31 +136,25 @@ def eval_batches(hp, step=0):
     for i_rule, rule in enumerate(hp['rules']):
         trials = [task.generate_trials(rule, hp, 'random', batch_size=batch)
                   for _ in range(n_rep)]
-        x = np.concatenate([t.x for t in trials], axis=1)
+        x = _concatenate_aligned([t.x for t in trials])
         T = x.shape[0]
-        c_mask = np.concatenate([t.c_mask.reshape(T, batch, -1) for t in trials], axis=1)
-        batches.append({'x': x, 'y': np.concatenate([t.y for t in trials], axis=1),
+        c_mask = _concatenate_aligned([t.c_mask.reshape(T, batch, -1) for t in trials])
+        batches.append({'x': x, 'y': _concatenate_aligned([t.y for t in trials]),
                         'c_mask': c_mask.reshape(T * x.shape[1], -1),
                         'y_loc': np.concatenate([t.y_loc[-1:] for t in trials], axis=1),
                         'noise_seed': _eval_noise_seed(hp, step, i_rule), 'noise': None})
     return batches
 
 
-def draw_eval_noise(sess, model, batches):
+def draw_eval_noise(model, batches):
     """Draw the recurrent noise of eval_batches' batches now, into batch['noise'].
 
-    The evaluation graph's own noise tensors, fetched for the batches' shapes and seeds
-    (all rules in one call, drawn concurrently), so do_eval then gets exactly the noise it
-    would have drawn itself. No-op for a network without recurrent noise.
+    Exactly the noise the evaluation graph would draw for the batches' shapes and seeds
+    (Model.draw_noise), so do_eval gets the numbers it would have drawn itself. No-op for
+    a network without recurrent noise.
     """
-    slots = model.eval_slots(len(batches))
-    if slots[0]['noise'] is None:
-        return batches
-    feed = {}
-    for b, slot in zip(batches, slots):
-        feed.update({slot['x']: b['x'], slot['noise_seed']: b['noise_seed']})
-    for b, noise in zip(batches, sess.run([slot['noise'] for slot in slots], feed)):
-        b['noise'] = noise
+    for b in batches:
+        b['noise'] = model.draw_noise(b['x'], b['noise_seed'])
     return batches
 
 
@@ -198,7 +199,7 @@ def _evaluates(step, evaluated_step, display_step, max_steps, batch):
                                        step * batch >= max_steps)
 
 
-def _training_draws(sess, model, hp, step, evaluated_step, display_step, max_steps):
+def _training_draws(model, hp, step, evaluated_step, display_step, max_steps):
     """Every draw of the training loop from `step` on, in the loop's order (SPEC §6).
 
     Yields ('eval', step, batches, rng) where the loop evaluates — batches from
@@ -214,17 +215,13 @@ def _training_draws(sess, model, hp, step, evaluated_step, display_step, max_ste
             batches = eval_batches(hp, step)
             rng = np.random.RandomState()
             rng.set_state(hp['rng'].get_state())
-            yield 'eval', step, draw_eval_noise(sess, model, batches), rng
+            yield 'eval', step, draw_eval_noise(model, batches), rng
             evaluated_step = step
             if step * batch >= max_steps:
                 return
         rule = hp['rng'].choice(hp['rule_trains'], p=hp['rule_probs'])
         trial = task.generate_trials(rule, hp, 'random', batch_size=batch)
-        noise = None
-        if model.noise is not None:
-            noise = sess.run(model.noise, {model.x: trial.x,
-                                           model.noise_seed: _train_noise_seed(hp, step)})
-        yield 'train', step, trial, noise
+        yield 'train', step, trial, model.draw_noise(trial.x, _train_noise_seed(hp, step))
         step += 1
 
 
@@ -526,7 +523,7 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
         # one interval ahead (memory: an evaluation's noise is T × 512 × n_rnn per rule).
         # The evaluation graph is built here: the background thread must not add to it.
         model.eval_slots(len(hp['rules']))
-        draws = prefetch.Prefetcher(_training_draws(sess, model, hp, step, evaluated_step,
+        draws = prefetch.Prefetcher(_training_draws(model, hp, step, evaluated_step,
                                                     display_step, max_steps),
                                     depth=display_step + 1)
         try:

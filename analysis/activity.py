@@ -22,6 +22,12 @@ import tools
 from analysis import common
 from network import Model
 
+# CheckpointRunner keeps the recurrent noise it draws, up to this many bytes (float32): the
+# noise depends on its seed and shape only, so every checkpoint restored into the runner
+# is fed the same arrays (8,192 distractor trials × 175 steps × 256 units: 1.5 GB).
+NOISE_CACHE_BYTES = 2 * 1024 ** 3
+
+
 # Distinct, fixed recurrent-noise streams per rule for analysis runs (training uses
 # [seed, step*64 + k]; these never collide with it because they are negative).
 def analysis_noise_seed(hp, rule_index):
@@ -51,6 +57,7 @@ class CheckpointRunner(object):
         self._ctx.__enter__()
         self.model.initialize()
         self.trial_num = None
+        self._noise, self._noise_bytes = {}, 0
 
     def restore(self, trial_num):
         """Load checkpoint <model_dir>/<trial_num> (a clear error lists the valid ones)."""
@@ -61,16 +68,33 @@ class CheckpointRunner(object):
         self.model.restore(folder)
         self.trial_num = int(trial_num)
 
+    def noise_for(self, x, seed):
+        """The recurrent noise (T, B, n_rnn) float32 the graph would draw for input x
+        (T, B, n_input) and int64 (2,) seed — drawn in numpy (Model.draw_noise) and kept
+        (within NOISE_CACHE_BYTES), so that the next checkpoints reuse it. None when the
+        network takes no recurrent noise."""
+        key = (int(seed[0]), int(seed[1]), x.shape[0], x.shape[1])
+        noise = self._noise.get(key)
+        if noise is None:
+            noise = self.model.draw_noise(x, seed)
+            if noise is not None and self._noise_bytes + noise.nbytes <= NOISE_CACHE_BYTES:
+                self._noise[key] = noise
+                self._noise_bytes += noise.nbytes
+        return noise
+
     def run(self, trial, fetch=('h',), noise_seed=None, noise=None):
         """Run a Trial; returns the requested arrays ('h' (T, B, n_rnn), 'y_hat'
         (T, B, n_output), 'y_hat_loc' (T, B), 'noise' (T, B, n_rnn): the recurrent noise
-        the run used) in the order asked. noise: feed this recurrent noise (T, B, n_rnn)
-        instead of drawing it from noise_seed."""
+        the run used) in the order asked. The recurrent noise is that of noise_seed
+        (default [hp['seed'], 0], as the graph's), from noise_for; or `noise`
+        (T, B, n_rnn), fed as given."""
         m = self.model
         tensors = {'h': m.h, 'y_hat': m.y_hat, 'y_hat_loc': m.y_hat_loc, 'noise': m.noise}
         feed = {m.x: trial.x}
-        if noise_seed is not None:
-            feed[m.noise_seed] = noise_seed
+        if noise is None:
+            if noise_seed is None:
+                noise_seed = np.array([self.hp['seed'], 0], dtype=np.int64)
+            noise = self.noise_for(trial.x, noise_seed)
         if noise is not None:
             feed[m.noise] = noise
         return self.sess.run([tensors[f] for f in fetch], feed_dict=feed)
@@ -78,12 +102,14 @@ class CheckpointRunner(object):
     def run_concurrently(self, trials, noise_seeds, fetch='h'):
         """One array per Trial ('h' (T, B, n_rnn) or 'y_hat' (T, B, n_output)), all
         trials run in one session call so that TensorFlow computes them side by side.
-        noise_seeds: one int64 (2,) recurrent-noise seed per trial."""
+        noise_seeds: one int64 (2,) recurrent-noise seed per trial (noise from noise_for)."""
         slots = self.model.eval_slots(len(trials))
         feed = {}
         for slot, trial, seed in zip(slots, trials, noise_seeds):
             feed[slot['x']] = trial.x
-            feed[slot['noise_seed']] = seed
+            noise = self.noise_for(trial.x, seed)
+            if noise is not None:
+                feed[slot['noise']] = noise
         return self.sess.run([slot[fetch] for slot in slots[:len(trials)]], feed_dict=feed)
 
     def close(self):

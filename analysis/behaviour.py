@@ -15,7 +15,8 @@ current one: the same draws from hp['rng'] in the same order, off the critical p
 
 Recurrent noise: chunk k of a checkpoint's trials gets the fixed stateless noise seed
 [hp['seed'], −1000 − k], so different chunks see independent noise and every checkpoint
-sees the same noise (checkpoints then differ only by their weights and input noise).
+sees the same noise (checkpoints then differ only by their weights and input noise); the
+runner draws it once and feeds it to every checkpoint (CheckpointRunner.noise_for).
 """
 
 import types
@@ -33,9 +34,6 @@ from network import get_perf, popvec
 CORRECT_DEG = 36.0  # get_perf's 0.2π
 HIST_BINS = 30      # 6° bins over 0–180°, so 36° is a bin edge
 DEFAULT_CHUNK = 2048
-# The distractor analysis keeps its chunks' recurrent noise in memory across checkpoints
-# when it fits in this many bytes (8192 trials × 175 steps × 256 units: 1.5 GB).
-NOISE_CACHE_BYTES = 2 * 1024 ** 3
 
 
 def saccade_error_deg(y_hat_last, y_loc_last):
@@ -55,28 +53,14 @@ def _noise_seed(hp, k):
     return np.array([hp.get('seed', 0), -1000 - k], dtype=np.int64)
 
 
-def _run_last_step(runner, hp, x, chunk_size, noise_cache=None):
+def _run_last_step(runner, hp, x, chunk_size):
     """Network output at the last step (B, n_output) for inputs x (T, B, n_input), run in
-    chunks of at most chunk_size trials.
-
-    noise_cache: a dict to keep each chunk's recurrent noise in across calls. Chunk k's
-    noise depends only on its seed and shape, so every checkpoint gets the same: drawn
-    once (in the first checkpoint's run) and fed to the others, the numbers are the same
-    and most of a checkpoint's work is saved (the draws cost more than the forward pass).
-    """
-    if runner.model.noise is None:          # sigma_rec 0: nothing to keep
-        noise_cache = None
+    chunks of at most chunk_size trials; chunk k gets the recurrent noise of seed
+    _noise_seed(hp, k) (the runner keeps it for the next checkpoints)."""
     out = []
     for k, start in enumerate(range(0, x.shape[1], chunk_size)):
         trial = types.SimpleNamespace(x=x[:, start:start + chunk_size])
-        key = (k, trial.x.shape[:2])
-        if noise_cache is None:
-            (y_hat,) = runner.run(trial, ['y_hat'], noise_seed=_noise_seed(hp, k))
-        elif key in noise_cache:
-            (y_hat,) = runner.run(trial, ['y_hat'], noise=noise_cache[key])
-        else:
-            y_hat, noise_cache[key] = runner.run(trial, ['y_hat', 'noise'],
-                                                 noise_seed=_noise_seed(hp, k))
+        (y_hat,) = runner.run(trial, ['y_hat'], noise_seed=_noise_seed(hp, k))
         out.append(y_hat[-1])
     return np.concatenate(out, axis=0)
 
@@ -180,17 +164,13 @@ def odrd_distractor_analysis(hp, log, model_dir, trial_list, batch_size=128,
     errors = {s: {d: [] for d in range(n_dist)} for s in stages.STAGES}
     fixating = {s: {d: [] for d in range(n_dist)} for s in stages.STAGES}
     inputs = (distractor_trials(hp, batch_size) for _ in trials)   # drawn one ahead
-    noise_cache = None
     with activity.CheckpointRunner(model_dir, hp, sigma_rec=sigma_rec) as runner, \
             Prefetcher(inputs, depth=1) as inputs:
         for i, t in enumerate(tqdm(trials, desc='odrd distractor', unit='ckpt',
                                    disable=not verbose)):
             runner.restore(t)
             x, y_loc = next(inputs)
-            if i == 0 and x.shape[0] * x.shape[1] * hp['n_rnn'] * 4 <= NOISE_CACHE_BYTES:
-                noise_cache = {}                # float32 noise of every trial fits
-            perf, err, fix = _score(_run_last_step(runner, hp, x, chunk_size, noise_cache),
-                                    y_loc)
+            perf, err, fix = _score(_run_last_step(runner, hp, x, chunk_size), y_loc)
             pair_perf[i] = perf.reshape(n, n, batch_size).mean(axis=2)
             for d in range(n_dist):
                 sel = dist_of_trial == d

@@ -134,8 +134,7 @@ def measure(kind, n_rnn, repeats, workdir):
                 feed = {model.x: trial.x, model.y: trial.y, model.c_mask: trial.c_mask}
                 if kind == 'suite':
                     seed = train._train_noise_seed(hp, 1)
-                    feed[model.noise] = sess.run(model.noise, {model.x: trial.x,
-                                                               model.noise_seed: seed})
+                    feed[model.noise] = model.draw_noise(trial.x, seed)
                 return trial, feed
 
             trial, feed = draw()
@@ -150,7 +149,7 @@ def measure(kind, n_rnn, repeats, workdir):
             model.eval_slots(len(hp['rules']))
 
             def draw_eval():
-                return train.draw_eval_noise(sess, model, train.eval_batches(hp, 0))
+                return train.draw_eval_noise(model, train.eval_batches(hp, 0))
 
             batches = draw_eval()
             res['evaluation (6 rules x 512 trials)'] = _time(
@@ -275,12 +274,9 @@ def cpu_work(n_rnn, repeats):
                   for r in hp['rules']}
         seed = train._train_noise_seed(hp, 1)
 
-        def noise_feed(t):
-            return {model.x: t.x, model.noise_seed: seed}
-
-        noise = {r: sess.run(model.noise, noise_feed(t)) for r, t in trials.items()}
+        noise = {r: model.draw_noise(t.x, seed) for r, t in trials.items()}
         res['noise of 20 steps'] = INTERVAL_STEPS * np.mean(
-            [cpu(lambda: sess.run(model.noise, noise_feed(t))) for t in trials.values()])
+            [cpu(lambda: model.draw_noise(t.x, seed)) for t in trials.values()])
         res['trials of 20 steps'] = INTERVAL_STEPS * np.mean(
             [cpu(lambda: task.generate_trials(r, hp, 'random', batch_size=TRAIN_BATCH))
              for r in hp['rules']])
@@ -290,7 +286,7 @@ def cpu_work(n_rnn, repeats):
              for r, t in trials.items()])
         batches = train.eval_batches(hp, 0)
         res['noise of an evaluation'] = cpu(
-            lambda: train.draw_eval_noise(sess, model, batches))
+            lambda: train.draw_eval_noise(model, batches))
         res['trials of an evaluation'] = cpu(lambda: train.eval_batches(hp, 0))
         res['evaluation'] = cpu(lambda: train.do_eval(sess, model, defaultdict(list),
                                                       hp['rules'], batches=batches))

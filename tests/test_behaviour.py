@@ -8,9 +8,9 @@ import pytest
 
 import task
 import tools
-from analysis import behaviour
+from analysis import activity, behaviour
 from analysis.activity import CheckpointRunner
-from network import get_perf
+from network import Model, get_perf
 
 
 def _load(model_dir, seed=None):
@@ -122,8 +122,17 @@ def test_noise_kept_across_checkpoints_gives_the_same_numbers(model_copy, figure
                                                               monkeypatch):
     """Each chunk's recurrent noise is drawn once and fed to the other checkpoints: the
     same performance as drawing it for every checkpoint (recurrent noise on)."""
+    draws = []
+    original = Model.draw_noise
+
+    def counting_draw(self, x, seed):
+        draws.append(tuple(seed))
+        return original(self, x, seed)
+    monkeypatch.setattr(Model, 'draw_noise', counting_draw)
+
     def run(cache_bytes):
-        monkeypatch.setattr(behaviour, 'NOISE_CACHE_BYTES', cache_bytes)
+        monkeypatch.setattr(activity, 'NOISE_CACHE_BYTES', cache_bytes)
+        del draws[:]
         hp, log = _load(model_copy, seed=5)
         res = behaviour.odrd_distractor_analysis(hp, log, model_copy, [128, 640, 1280],
                                                  batch_size=3, chunk_size=80, plot=False,
@@ -131,15 +140,9 @@ def test_noise_kept_across_checkpoints_gives_the_same_numbers(model_copy, figure
         return res['pair_perf'], np.concatenate([res['errors'][s][d]
                                                  for s in res['errors']
                                                  for d in res['errors'][s]])
-    fed = []
-    original = CheckpointRunner.run
-
-    def counting_run(self, trial, fetch=('h',), noise_seed=None, noise=None):
-        fed.append(noise is not None)
-        return original(self, trial, fetch, noise_seed, noise)
-    monkeypatch.setattr(CheckpointRunner, 'run', counting_run)
     kept = run(1 << 40)
-    assert fed == [False] * 3 + [True] * 6      # 3 chunks drawn once, fed twice
+    assert len(draws) == 3                      # 3 chunks, drawn for the first checkpoint
     drawn = run(0)
+    assert len(draws) == 9                      # nothing kept: drawn for each checkpoint
     np.testing.assert_array_equal(kept[0], drawn[0])
     np.testing.assert_array_equal(kept[1], drawn[1])
