@@ -43,8 +43,8 @@ def parse_args(argv=None):
                              'analyses (default: %(default)s)')
     parser.add_argument('--serial', action='store_true',
                         help='run every block in this process, one after the other (by '
-                             'default the behaviour, decoding and dPCA blocks run in a '
-                             'second process beside the others)')
+                             'default the behaviour and decoding blocks run in a second '
+                             'process beside the others)')
     parser.add_argument('--sample-neurons', type=tools.positive_int, default=3,
                         help='units drawn per checkpoint by sample_neuron_by_trial '
                              '(default: %(default)s)')
@@ -100,7 +100,7 @@ def run_blocks(args, hp, log, model_dir, run):
     from analysis.tuning import tunning_analysis
 
     from analysis.decoding import realneuron_Decoder_analysis  # noqa: F401
-    from analysis.dpca_analysis import real_neuron_dPCA  # noqa: F401
+    from analysis.dpca_analysis import neuron_dPCA, real_neuron_dPCA  # noqa: F401
     from analysis.monkey import real_neuron_PCA  # noqa: F401
     recompute = args.recompute
 
@@ -172,7 +172,9 @@ def run_blocks(args, hp, log, model_dir, run):
             psth=[(e, oppo) for e in epochs for oppo in ((False, True) if rule == 'odrd'
                                                          else (False,))],
             means=stages.expand_trial_list(trial_list_sample, rule),   # sample units, PCA
-            H=[t for t in decode_at.get(rule, []) if t is not None and other is None])
+            # H kept for the blocks of this process: dPCA (odr), and decoding with --serial
+            H=[t for t in decode_at.get(rule, []) if t is not None
+               and (other is None or rule == 'odr')])
     run(prepare_activity, hp, model_dir, plan, recompute=recompute)
     run(generate_neuron_info, hp, model_dir, ['stim1', 'delay1'], trial_list_odr_odrd, wm,
         recompute=False)
@@ -353,7 +355,17 @@ def run_blocks(args, hp, log, model_dir, run):
     run(neuron_PCA, hp, log, model_dir, trial_list_antisacc, 'gap500')
     # run(neuron_PCA, hp, log, model_dir, trial_list_odr_odrd, 'odr', n_components=3)
 
-    # ---------------------------------------------------------------- behaviour, Fig S5E, 5E
+    # ---------------------------------------------------------------- dPCA, Fig 5E ---
+    # One network per stage (decode_at above; the published model: 616960 for mature
+    # ODR). Run in this process, the second one having the heavier share.
+    for trial_num in decode_at.get('odr', []):
+        if trial_num is not None:
+            run(neuron_dPCA, hp, log, model_dir, trial_num=trial_num, rule='odr',
+                task_mode='test')
+    # run(neuron_dPCA, hp, log, model_dir, trial_num=616960, rule='odr', task_mode='test',
+    #     invert_tcomp_y=True)
+
+    # ---------------------------------------------------------------- behaviour, Fig S5E
     # parallel_blocks (below): started beside the blocks above, or run now with --serial.
     if other is None:
         parallel_blocks(run, *tail)
@@ -379,13 +391,12 @@ def _same_rng_state(a, b):
 
 def parallel_blocks(run, args, hp, log, model_dir, trial_list_odr_odrd, trial_list_antisacc,
                     decode_at):
-    """The behaviour (distractor, saccade errors) and population (decoding, dPCA) blocks:
-    they draw trials from hp['rng'] and read only the model folder, so Main_analysis runs
-    them in a second process beside the other blocks (--serial: after them). Returns the
-    state hp['rng'] is left in."""
+    """The behaviour (distractor, saccade errors) and decoding blocks: they draw trials
+    from hp['rng'] or read only the model folder, so Main_analysis runs them in a second
+    process beside the other blocks (--serial: after them). Returns the state hp['rng']
+    is left in."""
     from analysis.behaviour import odrd_distractor_analysis, saccade_distribut_analysis
     from analysis.decoding import Decoder_analysis
-    from analysis.dpca_analysis import neuron_dPCA
     wm = [r for r in common.WM_RULES if r in hp['rule_trains']]
     anti = [r for r in common.ANTI_RULES if r in hp['rule_trains']]
 
@@ -402,7 +413,7 @@ def parallel_blocks(run, args, hp, log, model_dir, trial_list_odr_odrd, trial_li
     # Every stage checkpoint instead of a sample:
     # run(odrd_distractor_analysis, hp, log, model_dir, trial_list_odr_odrd)
 
-    # ---------------------------------------------------------------- Fig S5E, Fig 5E --
+    # ---------------------------------------------------------------- Fig S5E ---------
     # One network per stage: the checkpoint whose performance is closest to the stage's
     # target (the published model: 616960 for mature ODR).
     for rule in wm:
@@ -411,16 +422,10 @@ def parallel_blocks(run, args, hp, log, model_dir, trial_list_odr_odrd, trial_li
             common.note('Decoder_analysis / neuron_dPCA: rule {} has no {} checkpoint'.format(
                 rule, '/'.join(none)))
         for trial_num in decode_at[rule]:
-            if trial_num is None:
-                continue
-            run(Decoder_analysis, hp, model_dir, trial_num=trial_num, rule=rule,
-                window_size=10, test_num=2)
-            if rule == 'odr':
-                run(neuron_dPCA, hp, log, model_dir, trial_num=trial_num, rule=rule,
-                    task_mode='test')
+            if trial_num is not None:
+                run(Decoder_analysis, hp, model_dir, trial_num=trial_num, rule=rule,
+                    window_size=10, test_num=2)
     # run(Decoder_analysis, hp, model_dir, trial_num=616960, window_size=10, test_num=2)
-    # run(neuron_dPCA, hp, log, model_dir, trial_num=616960, rule='odr', task_mode='test',
-    #     invert_tcomp_y=True)
     return hp['rng'].get_state()
 
 

@@ -346,13 +346,13 @@ def figure_path(model_dir, *parts):
     return path
 
 
-def save_figure(fig, path, formats=('png', 'pdf'), dpi=150):
+def save_figure(fig, path, formats=('png', 'pdf'), dpi=150, tight=True):
     """Save a matplotlib figure as <path>.png and <path>.pdf, cropped to its tight bounding
-    box, close it, return the paths. Inside figsave.in_background() (Main_analysis,
-    Main_report) the files are written by a worker process and exist when that block
-    ends."""
+    box (tight=False: the whole figure), close it, return the paths. Inside
+    figsave.in_background() (Main_analysis, Main_report) the files are written by a worker
+    process and exist when that block ends."""
     from analysis import figsave
-    return figsave.save(fig, path, formats, dpi)
+    return figsave.save(fig, path, formats, dpi, tight)
 
 
 def H_path(model_dir, trial, rule):

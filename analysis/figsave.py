@@ -24,19 +24,21 @@ MAX_PENDING = 32
 _saver = None
 
 
-def write_figure(fig, path, formats=('png', 'pdf'), dpi=150):
+def write_figure(fig, path, formats=('png', 'pdf'), dpi=150, tight=True):
     """Write fig as <path>.<ext> for every format, cropped to its tight bounding box
-    (+ savefig.pad_inches), close it; returns the paths.
+    (+ savefig.pad_inches) unless not tight (then the whole figure, as laid out), close
+    it; returns the paths.
 
     The box is measured once for all formats: savefig(bbox_inches='tight') lays the
-    figure out and measures it again for every format, a third of the time of the
-    many-panel figures.
+    figure out and measures it again for every format. Measuring it is a third of the
+    time of the many-panel figures, hence tight=False for figures whose layout already
+    fits (the example units, written by the hundred).
     """
     import matplotlib
     import matplotlib.pyplot as plt
-    bbox = 'tight'
+    bbox = 'tight' if tight else None
     get_renderer = getattr(fig.canvas, 'get_renderer', None)     # Agg-based canvases
-    if get_renderer is not None and len(formats) > 1:
+    if tight and get_renderer is not None and len(formats) > 1:
         if fig.get_layout_engine() is not None:
             fig.draw_without_rendering()      # constrained / tight layout engines move axes
         bbox = fig.get_tightbbox(get_renderer()).padded(
@@ -57,8 +59,8 @@ def _worker_init():
     matplotlib.use('Agg')
 
 
-def _write_pickled(data, path, formats, dpi):
-    return write_figure(pickle.loads(data), path, formats, dpi)
+def _write_pickled(data, path, formats, dpi, tight):
+    return write_figure(pickle.loads(data), path, formats, dpi, tight)
 
 
 class BackgroundSaver(object):
@@ -70,14 +72,15 @@ class BackgroundSaver(object):
         self._pending = []      # (future, path)
         self.written = 0
 
-    def submit(self, fig, path, formats, dpi):
+    def submit(self, fig, path, formats, dpi, tight=True):
         """Queue fig for writing; returns the paths it will have."""
         import matplotlib.pyplot as plt
         data = pickle.dumps(fig)
         plt.close(fig)
         while len(self._pending) >= MAX_PENDING:
             self._collect(self._pending.pop(0))
-        self._pending.append((self._pool.submit(_write_pickled, data, path, formats, dpi),
+        self._pending.append((self._pool.submit(_write_pickled, data, path, formats, dpi,
+                                                 tight),
                               path))
         return ['{}.{}'.format(path, ext) for ext in formats]
 
@@ -126,8 +129,8 @@ def in_background():
         saver.close(cancel=not ok)
 
 
-def save(fig, path, formats=('png', 'pdf'), dpi=150):
+def save(fig, path, formats=('png', 'pdf'), dpi=150, tight=True):
     """Write fig now, or queue it when inside in_background(); returns the paths."""
     if _saver is not None:
-        return _saver.submit(fig, path, formats, dpi)
-    return write_figure(fig, path, formats, dpi)
+        return _saver.submit(fig, path, formats, dpi, tight)
+    return write_figure(fig, path, formats, dpi, tight)

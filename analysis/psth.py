@@ -335,13 +335,16 @@ def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='
             axp = fig.add_subplot(3, 3, 5, projection='polar')
             _polar(axp, theta_loc, radial, 2 * np.pi * pref / n, color)
             fig.suptitle(title)
+            # Written by the hundred: the whole page (as the original), its layout fits,
+            # without the tight box's measuring pass.
             result['figures'] += common.save_figure(
-                fig, common.figure_path(model_dir, *folder, str(unit)))
+                fig, common.figure_path(model_dir, *folder, str(unit)), tight=False)
             fig, axp = plt.subplots(figsize=(6, 6.6), subplot_kw=dict(projection='polar'))
             _polar(axp, theta_loc, radial, 2 * np.pi * pref / n, color)
             fig.suptitle(title, fontsize=9)
             result['figures'] += common.save_figure(
-                fig, common.figure_path(model_dir, *folder, '{}_polar'.format(unit)))
+                fig, common.figure_path(model_dir, *folder, '{}_polar'.format(unit)),
+                tight=False)
     return result
 
 

@@ -104,7 +104,7 @@ def test_leading_parameters_are_the_originals(fn):
 @pytest.fixture
 def quick_figures(figure_root, monkeypatch):
     """Figures are only written as stub PNG files: the calls are under test here."""
-    def save(fig, path, formats=('png', 'pdf'), dpi=150):
+    def save(fig, path, formats=('png', 'pdf'), dpi=150, tight=True):
         import matplotlib.pyplot as plt
         plt.close(fig)
         with open(path + '.png', 'wb') as f:

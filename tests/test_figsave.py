@@ -46,3 +46,14 @@ def test_a_figure_the_worker_cannot_write_is_named(tmp_path):
         with figsave.in_background():
             common.save_figure(example_figure(0), bad)
     assert figsave._saver is None
+
+
+def test_tight_crops_and_not_tight_keeps_the_page(tmp_path):
+    """tight=False writes the whole 5 × 5 in page (750 × 750 px at dpi 150), in the worker
+    too; the default crops it to the drawn parts."""
+    import matplotlib.image as mpimg
+    with figsave.in_background():
+        page = common.save_figure(example_figure(0), str(tmp_path / 'page'), tight=False)
+    cropped = common.save_figure(example_figure(0), str(tmp_path / 'cropped'))
+    assert mpimg.imread(page[0]).shape[:2] == (750, 750)
+    assert mpimg.imread(cropped[0]).shape[:2] != (750, 750)

@@ -18,7 +18,7 @@ DELETED = 96      # a checkpoint folder removed from the middle of the run
 
 
 def _quick_save(saved):
-    def save(fig, path, formats=('png', 'pdf'), dpi=150):
+    def save(fig, path, formats=('png', 'pdf'), dpi=150, tight=True):
         # Rendering ~90 figures would dominate the test time; each figure function is
         # rendered for real by its own tests. Here the orchestration is under test.
         import matplotlib.pyplot as plt
