@@ -163,10 +163,12 @@ def _time_loop(body, n_steps, carry, n_outputs, reverse=False, name=None):
     return tuple(ta.stack() for ta in final[2:])
 
 
-def leaky_recurrence(drive, w_rec, alpha, activation, with_gradient=True):
+def leaky_recurrence(drive, w_rec, alpha, activation, with_gradient=True, final_only=False):
     """h (T, B, N) of h_t = h_{t-1} + alpha·(f(z_t) − h_{t-1}), z_t = drive_t + h_{t-1}·w_rec.
 
     drive (T, B, N) already holds the input projection, the bias and the noise; h_0 = 0.
+    final_only (no gradient): h_T alone, as (1, B, N) — nothing stacked over time (the
+    behaviour analyses score the last step only).
     With with_gradient, backpropagation through time is written out by hand: the reverse
     loop carries only the gradient w.r.t. h (one matmul per step) and the recurrent
     weight gradient is one (N, T·B)·(T·B, N) matmul after the loop. TensorFlow's
@@ -180,6 +182,12 @@ def leaky_recurrence(drive, w_rec, alpha, activation, with_gradient=True):
     f = get_activation(activation)
     h0 = tf.zeros_like(drive[0])
     n_steps = tf.shape(drive)[0]
+    if final_only:
+        _, h = tf.while_loop(
+            lambda t, h: t < n_steps,
+            lambda t, h: (t + 1, h + alpha * (f(drive[t] + tf.matmul(h, w_rec)) - h)),
+            (0, h0), back_prop=False, name='leaky_rnn_final')
+        return h[None]
     if not with_gradient:
         def step(t, h):
             h = h + alpha * (f(drive[t] + tf.matmul(h, w_rec)) - h)
@@ -292,6 +300,7 @@ class Model(object):
         self.cost_lsq, self.cost_reg = self._costs(self.h, self._y_hat_flat, self.y,
                                                    self.c_mask)
         self._eval_slots = []
+        self._last_step_slot = None
 
         self.opt = self.grads_and_vars = self.train_step = None
         if not restore_only:
@@ -331,18 +340,22 @@ class Model(object):
             return start * tools.gen_ortho_matrix(n_rnn, rng=self.rng)
         return start * self.rng.randn(n_rnn, n_rnn) / np.sqrt(n_rnn)
 
-    def _forward(self, x, noise_seed, with_gradient=True):
+    def _forward(self, x, noise_seed, with_gradient=True, final_only=False):
         """Network on inputs x (T, B, n_input).
 
         Returns (h, y_hat flat (T*B, n_out), y_hat, y_hat_loc, noise), noise as described
-        for Model.noise. Variables are created on the first call and shared by later calls.
+        for Model.noise; with final_only (no gradient) h and y_hat are those of the last
+        step alone, (1, B, ·). Variables are created on the first call and shared by later
+        calls.
         """
         hp = self.hp
         with tf.variable_scope(tf.get_variable_scope(), reuse=tf.AUTO_REUSE):
             rnn_inputs = (self._build_separate_input(hp, x)
                           if hp.get('use_separate_input', False) else None)
             noise = self._recurrent_noise(hp, x, noise_seed)
-            h = self._build_rnn(hp, x, noise, rnn_inputs, with_gradient)
+            h = self._build_rnn(hp, x, noise, rnn_inputs, with_gradient, final_only)
+            if final_only and hp['rnn_type'] != 'LeakyRNN':
+                h = h[-1:]
             return (h,) + self._build_output(hp, h) + (noise,)
 
     def _recurrent_noise(self, hp, x, noise_seed):
@@ -369,8 +382,9 @@ class Model(object):
         rule_in = _dense(rule, n_rnn, 'rule_input', use_bias=False)
         return sensory_in + rule_in
 
-    def _build_rnn(self, hp, x, noise, rnn_inputs, with_gradient=True):
-        """Hidden activity h (T, B, n_rnn); noise (T, B, n_rnn) or None."""
+    def _build_rnn(self, hp, x, noise, rnn_inputs, with_gradient=True, final_only=False):
+        """Hidden activity h (T, B, n_rnn); noise (T, B, n_rnn) or None. final_only: the
+        leaky RNN returns only h_T, (1, B, n_rnn) (the other cells ignore it)."""
         n_input, n_rnn = hp['n_input'], hp['n_rnn']
         alpha = hp['alpha']
         f = get_activation(hp['activation'])
@@ -398,7 +412,7 @@ class Model(object):
                 drive = drive + noise
 
             return leaky_recurrence(drive, w_rec, alpha, hp['activation'],
-                                    with_gradient=with_gradient)
+                                    with_gradient=with_gradient, final_only=final_only)
 
         inputs = x if rnn_inputs is None else rnn_inputs
         n_in = inputs.get_shape().as_list()[-1]
@@ -514,6 +528,23 @@ class Model(object):
                                          noise=noise, cost_lsq=cost_lsq, cost_reg=cost_reg,
                                          h=h, y_hat=y_hat, y_hat_last=y_hat[-1:]))
         return self._eval_slots[:n]
+
+    def last_step_slot(self):
+        """A forward pass that computes the output at the last step only (built once):
+        dict of placeholders x, noise_seed, noise (as Model.noise) and y_hat_last
+        (1, B, n_output) — the same numbers as y_hat[-1:], without stacking h over time
+        or reading it out at every step (the behaviour analyses, 8,192 trials per
+        checkpoint)."""
+        if self._last_step_slot is None:
+            hp = self.hp
+            with tf.name_scope('last_step'):
+                x = tf.placeholder(tf.float32, [None, None, hp['n_input']], name='x')
+                seed = tf.placeholder_with_default(
+                    tf.constant([hp['seed'], 0], dtype=tf.int64), [2], name='noise_seed')
+                _, _, y_hat, _, noise = self._forward(x, seed, with_gradient=False,
+                                                      final_only=True)
+            self._last_step_slot = dict(x=x, noise_seed=seed, noise=noise, y_hat_last=y_hat)
+        return self._last_step_slot
 
     # -- training, saving -----------------------------------------------------------------
     def set_optimizer(self, extra_cost=None, var_list=None):

@@ -85,16 +85,25 @@ class CheckpointRunner(object):
     def run(self, trial, fetch=('h',), noise_seed=None, noise=None):
         """Run a Trial; returns the requested arrays ('h' (T, B, n_rnn), 'y_hat'
         (T, B, n_output), 'y_hat_loc' (T, B), 'noise' (T, B, n_rnn): the recurrent noise
-        the run used) in the order asked. The recurrent noise is that of noise_seed
-        (default [hp['seed'], 0], as the graph's), from noise_for; or `noise`
-        (T, B, n_rnn), fed as given."""
+        the run used; or 'y_hat_last' alone: y_hat[-1:] (1, B, n_output), computed by a
+        forward pass that keeps nothing of the earlier steps) in the order asked. The
+        recurrent noise is that of noise_seed (default [hp['seed'], 0], as the graph's),
+        from noise_for; or `noise` (T, B, n_rnn), fed as given."""
         m = self.model
-        tensors = {'h': m.h, 'y_hat': m.y_hat, 'y_hat_loc': m.y_hat_loc, 'noise': m.noise}
-        feed = {m.x: trial.x}
         if noise is None:
             if noise_seed is None:
                 noise_seed = np.array([self.hp['seed'], 0], dtype=np.int64)
             noise = self.noise_for(trial.x, noise_seed)
+        if 'y_hat_last' in fetch:
+            if list(fetch) != ['y_hat_last']:
+                raise ValueError("'y_hat_last' is fetched alone, got {}".format(list(fetch)))
+            slot = m.last_step_slot()
+            feed = {slot['x']: trial.x}
+            if noise is not None:
+                feed[slot['noise']] = noise
+            return self.sess.run([slot['y_hat_last']], feed_dict=feed)
+        tensors = {'h': m.h, 'y_hat': m.y_hat, 'y_hat_loc': m.y_hat_loc, 'noise': m.noise}
+        feed = {m.x: trial.x}
         if noise is not None:
             feed[m.noise] = noise
         return self.sess.run([tensors[f] for f in fetch], feed_dict=feed)

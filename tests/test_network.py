@@ -458,6 +458,25 @@ def test_hand_written_gradient_equals_automatic(activation):
     np.testing.assert_allclose(gw_c, gw_p, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize('rnn_type, B', [('LeakyRNN', 5), ('LeakyRNN', 300), ('LeakyGRU', 5)])
+def test_last_step_slot_equals_the_last_step_of_y_hat(rnn_type, B):
+    """The forward pass that keeps only the last step gives y_hat[-1:] bit for bit (the
+    behaviour analyses score it); the noise fed is the graph's."""
+    hp = tiny_hp(sigma_rec=0.05, rnn_type=rnn_type, n_rnn=64)
+    model = Model('unused', hp=hp)
+    x, _, _ = random_batch(hp, T=40, B=B)
+    seed = np.array([3, 9], dtype=np.int64)
+    noise = model.draw_noise(x, seed)
+    slot = model.last_step_slot()
+    assert model.last_step_slot() is slot                      # built once
+    with tf.Session() as sess:
+        model.initialize()
+        y_hat = sess.run(model.y_hat, {model.x: x, model.noise_seed: seed})
+        last = sess.run(slot['y_hat_last'], {slot['x']: x, slot['noise']: noise})
+    assert last.shape == (1, B, hp['n_output'])
+    np.testing.assert_array_equal(last, y_hat[-1:])
+
+
 def test_eval_slots_equal_the_main_graph():
     """The concurrent forward passes give the activity of the main (trainable) graph."""
     hp = tiny_hp(sigma_rec=0.05)
