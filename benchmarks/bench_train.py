@@ -293,8 +293,11 @@ def cpu_work(n_rnn, repeats):
     return res
 
 
-def autodiff_recurrence(drive, w_rec, alpha, activation, with_gradient=True):
+def autodiff_recurrence(drive, w_rec, alpha, activation, with_gradient=True,
+                        final_only=False):
     """network.leaky_recurrence, its gradient left to TensorFlow (tf.scan, back_prop)."""
+    if final_only:
+        return network.leaky_recurrence(drive, w_rec, alpha, activation, False, True)
     f = network.get_activation(activation)
 
     def step(h, d):
