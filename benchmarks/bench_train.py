@@ -296,8 +296,8 @@ def cpu_work(n_rnn, repeats):
 def autodiff_recurrence(drive, w_rec, alpha, activation, with_gradient=True,
                         final_only=False):
     """network.leaky_recurrence, its gradient left to TensorFlow (tf.scan, back_prop)."""
-    if final_only:
-        return network.leaky_recurrence(drive, w_rec, alpha, activation, False, True)
+    if final_only:      # only the analyses' last-step pass asks for it
+        raise ValueError('the automatic-gradient recurrence has no final_only pass')
     f = network.get_activation(activation)
 
     def step(h, d):
