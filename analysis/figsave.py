@@ -18,8 +18,11 @@ import signal
 from concurrent.futures import ProcessPoolExecutor
 
 # Pickled figures waiting for the worker are bounded: past this many the caller waits for
-# the oldest, so memory stays small when figures come faster than they are rendered.
-MAX_PENDING = 32
+# the oldest, so memory stays bounded when figures come faster than they are rendered
+# (a nine-panel example-unit figure pickles to ~0.4 MB: ~100 MB at most). Main_analysis
+# draws its 162 example-unit figures in a burst; with room for them the blocks after go
+# on computing while the worker renders, instead of waiting.
+MAX_PENDING = 256
 
 _saver = None
 
