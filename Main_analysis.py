@@ -80,7 +80,7 @@ def main(argv=None):
     elapsed = time.time() - start
     print('\nMain_analysis: ' + run.summary(n_fig, root, elapsed))
     return {'figures': n_fig, 'skipped': run.skipped, 'reasons': run.reasons,
-            'seconds': elapsed}
+            'seconds': elapsed, 'block_seconds': dict(run.seconds)}
 
 
 def run_blocks(args, hp, log, model_dir, run):
