@@ -57,3 +57,14 @@ def test_tight_crops_and_not_tight_keeps_the_page(tmp_path):
     cropped = common.save_figure(example_figure(0), str(tmp_path / 'cropped'))
     assert mpimg.imread(page[0]).shape[:2] == (750, 750)
     assert mpimg.imread(cropped[0]).shape[:2] != (750, 750)
+
+
+def test_png_compression_changes_bytes_not_pixels(tmp_path):
+    """write_figure's faster PNG compression: the same pixels as matplotlib's default."""
+    import matplotlib.image as mpimg
+    fast = figsave.write_figure(example_figure(1), str(tmp_path / 'fast'), ('png',),
+                                tight=False)[0]
+    fig = example_figure(1)
+    fig.savefig(str(tmp_path / 'default.png'), dpi=150)
+    plt.close(fig)
+    np.testing.assert_array_equal(mpimg.imread(fast), mpimg.imread(str(tmp_path / 'default.png')))
