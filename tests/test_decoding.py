@@ -65,8 +65,11 @@ def _naive(F, labels, test_num, offdiag, scale):
     return acc
 
 
-@pytest.mark.parametrize('offdiag, scale', [('all', False), ('held_out', True)])
-def test_matrix_equals_naive_loops(offdiag, scale):
+@pytest.mark.parametrize('offdiag, scale, product_windows',
+                         [('all', False, 8), ('held_out', True, 8), ('all', False, 2)])
+def test_matrix_equals_naive_loops(offdiag, scale, product_windows, monkeypatch):
+    # product_windows 2: the 5 windows' classifiers in products of 2, 2 and 1
+    monkeypatch.setattr(decoding, 'PRODUCT_WINDOWS', product_windows)
     rec = monkey.synthetic_rates(n_units=10, n_trials=6, n_bins=40, seed=4)
     H = rec.transpose(2, 0, 1, 3).reshape(40, 48, 10)
     labels = np.repeat(np.arange(8), 6)
