@@ -43,8 +43,8 @@ def parse_args(argv=None):
                              'analyses (default: %(default)s)')
     parser.add_argument('--serial', action='store_true',
                         help='run every block in this process, one after the other (by '
-                             'default the behaviour and decoding blocks run in a second '
-                             'process beside the others)')
+                             'default the behaviour and ODR decoding blocks run in a '
+                             'second process beside the others)')
     parser.add_argument('--sample-neurons', type=tools.positive_int, default=3,
                         help='units drawn per checkpoint by sample_neuron_by_trial '
                              '(default: %(default)s)')
@@ -172,9 +172,8 @@ def run_blocks(args, hp, log, model_dir, run):
             psth=[(e, oppo) for e in epochs for oppo in ((False, True) if rule == 'odrd'
                                                          else (False,))],
             means=stages.expand_trial_list(trial_list_sample, rule),   # sample units, PCA
-            # H kept for the blocks of this process: dPCA (odr), and decoding with --serial
-            H=[t for t in decode_at.get(rule, []) if t is not None
-               and (other is None or rule == 'odr')])
+            # H kept for the dPCA and decoding blocks of this process
+            H=[t for t in decode_at.get(rule, []) if t is not None])
     run(prepare_activity, hp, model_dir, plan, recompute=recompute)
     run(generate_neuron_info, hp, model_dir, ['stim1', 'delay1'], trial_list_odr_odrd, wm,
         recompute=False)
@@ -365,7 +364,12 @@ def run_blocks(args, hp, log, model_dir, run):
     # run(neuron_dPCA, hp, log, model_dir, trial_num=616960, rule='odr', task_mode='test',
     #     invert_tcomp_y=True)
 
-    # ---------------------------------------------------------------- behaviour, Fig S5E
+    # ---------------------------------------------------------------- Fig S5E ---------
+    # Cross-temporal decoding, one network per stage: ODRD's here, ODR's in
+    # parallel_blocks (the split that gave the two processes equal shares).
+    decoding_blocks(run, hp, model_dir, decode_at, ['odrd'])
+
+    # ---------------------------------------------------------------- behaviour -------
     # parallel_blocks (below): started beside the blocks above, or run now with --serial.
     if other is None:
         parallel_blocks(run, *tail)
@@ -391,13 +395,11 @@ def _same_rng_state(a, b):
 
 def parallel_blocks(run, args, hp, log, model_dir, trial_list_odr_odrd, trial_list_antisacc,
                     decode_at):
-    """The behaviour (distractor, saccade errors) and decoding blocks: they draw trials
-    from hp['rng'] or read only the model folder, so Main_analysis runs them in a second
-    process beside the other blocks (--serial: after them). Returns the state hp['rng']
-    is left in."""
+    """The behaviour (distractor, saccade errors) and ODR decoding blocks: they draw
+    trials from hp['rng'] or read only the model folder, so Main_analysis runs them in a
+    second process beside the other blocks (--serial: after them). Returns the state
+    hp['rng'] is left in."""
     from analysis.behaviour import odrd_distractor_analysis, saccade_distribut_analysis
-    from analysis.decoding import Decoder_analysis
-    wm = [r for r in common.WM_RULES if r in hp['rule_trains']]
     anti = [r for r in common.ANTI_RULES if r in hp['rule_trains']]
 
     # ---------------------------------------------------------------- behaviour -------
@@ -414,9 +416,17 @@ def parallel_blocks(run, args, hp, log, model_dir, trial_list_odr_odrd, trial_li
     # run(odrd_distractor_analysis, hp, log, model_dir, trial_list_odr_odrd)
 
     # ---------------------------------------------------------------- Fig S5E ---------
-    # One network per stage: the checkpoint whose performance is closest to the stage's
-    # target (the published model: 616960 for mature ODR).
-    for rule in wm:
+    decoding_blocks(run, hp, model_dir, decode_at, ['odr'])
+    # run(Decoder_analysis, hp, model_dir, trial_num=616960, window_size=10, test_num=2)
+    return hp['rng'].get_state()
+
+
+def decoding_blocks(run, hp, model_dir, decode_at, rules):
+    """Decoder_analysis of each rule in `rules` (if trained) at its networks of decode_at:
+    one per stage, the checkpoint whose performance is closest to the stage's target (the
+    published model: 616960 for mature ODR); a note names the stages without one."""
+    from analysis.decoding import Decoder_analysis
+    for rule in [r for r in rules if r in decode_at]:
         none = [s for s, t in zip(stages.STAGES, decode_at[rule]) if t is None]
         if none:
             common.note('Decoder_analysis / neuron_dPCA: rule {} has no {} checkpoint'.format(
@@ -425,8 +435,6 @@ def parallel_blocks(run, args, hp, log, model_dir, trial_list_odr_odrd, trial_li
             if trial_num is not None:
                 run(Decoder_analysis, hp, model_dir, trial_num=trial_num, rule=rule,
                     window_size=10, test_num=2)
-    # run(Decoder_analysis, hp, model_dir, trial_num=616960, window_size=10, test_num=2)
-    return hp['rng'].get_state()
 
 
 if __name__ == '__main__':
