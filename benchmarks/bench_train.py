@@ -1,7 +1,7 @@
 """Training speed of this suite against a straightforward baseline, per 1,280-trial interval.
 
     python benchmarks/bench_train.py [--n-rnn 256] [--repeats 5] [--intervals 5]
-                                     [--rounds 2] [--gradient-only]
+                                     [--rounds 2] [--gradient-only] [--noise-only]
 
 The baseline is the original suite's computation written straightforwardly in the same
 TensorFlow: input concatenated with h and tf.random_normal inside tf.scan, TensorFlow's
@@ -293,6 +293,28 @@ def cpu_work(n_rnn, repeats):
     return res
 
 
+def noise_speed(repeats, shape=(175, EVAL_BATCH, 256)):
+    """ns per value of the recurrent noise of one evaluation rule, drawn by TensorFlow's
+    stateless_normal op (one thread) and by noise.stateless_normal (into a preallocated
+    array, as fast as it goes), best of `repeats`; and whether the bits are the same."""
+    import noise
+    sigma = float(np.sqrt(2 / 0.2) * 0.05)
+    seed = np.array([0, 64 * 7 + 1], dtype=np.int64)
+    with tf.Graph().as_default():
+        drawn = tf.random.stateless_normal(shape, seed=tf.constant(seed), stddev=sigma)
+        config = tf.ConfigProto(intra_op_parallelism_threads=1,
+                                inter_op_parallelism_threads=1)
+        with tf.Session(config=config) as sess:
+            reference = sess.run(drawn)
+            t_tf = min(_time(lambda: sess.run(drawn), 1) for _ in range(repeats))
+    out = noise.stateless_normal(shape, seed, sigma)
+    t_np = min(_time(lambda: noise.stateless_normal(shape, seed, sigma, out=out), 1)
+               for _ in range(repeats))
+    n = int(np.prod(shape))
+    return 1e9 * t_tf / n, 1e9 * t_np / n, bool(np.array_equal(out.view(np.uint32),
+                                                               reference.view(np.uint32)))
+
+
 def autodiff_recurrence(drive, w_rec, alpha, activation, with_gradient=True,
                         final_only=False):
     """network.leaky_recurrence, its gradient left to TensorFlow (tf.scan, back_prop)."""
@@ -365,10 +387,18 @@ def main(argv=None):
     parser.add_argument('--gradient-only', action='store_true',
                         help='only the row: hand-written backward pass vs TensorFlow '
                              'autodiff')
+    parser.add_argument('--noise-only', action='store_true',
+                        help='only the row: recurrent noise by TensorFlow vs noise.py')
     args = parser.parse_args(argv)
     load = os.getloadavg()[0]
     # First, while no TensorFlow thread pool exists to disturb the BLAS threads.
-    limit = matmul_limit(args.n_rnn, args.repeats)
+    limit = None if args.noise_only else matmul_limit(args.n_rnn, args.repeats)
+    t_tf, t_np, same = noise_speed(args.repeats)
+    print('recurrent noise of an evaluation rule (175 x 512 x 256): TensorFlow\'s '
+          'stateless_normal {:.1f} ns per value (one thread), noise.stateless_normal {:.1f} '
+          'ns ({:.1f}x); same bits: {}'.format(t_tf, t_np, t_tf / t_np, same))
+    if args.noise_only:
+        return
     grad = compare_gradients(args.n_rnn, args.repeats)
     print('\nn_rnn {}, batch 64: train step, mean over rules: hand-written backward {:.1f} '
           'ms, TensorFlow autodiff {:.1f} ms ({:+.0f} %); largest gradient difference '
