@@ -167,6 +167,16 @@ def _radius_fast(m, out):
         out[p] = math.sqrt(np.float32(-2.0) * np.float32(log_u1))
 
 
+@numba.njit(inline='always', **_JIT)
+def _taylor_tail(r2, first):
+    """1/first! − r²/(first+2)! + r⁴/(first+4)! − … (seven terms, Horner): with first = 3
+    the series of (r − sin r)/r³, with first = 4 that of (cos r − 1 + r²/2)/r⁴."""
+    s = _F[first + 12]
+    for n in range(first + 10, first - 1, -2):
+        s = _F[n] - r2 * s
+    return s
+
+
 @numba.njit(**_JIT)
 def _sincos_fast(m, sin_out, cos_out):
     """(sin v, cos v) in double, rounded to float32, for int32 mantissas m (n,): v reduced
@@ -176,22 +186,8 @@ def _sincos_fast(m, sin_out, cos_out):
         k = math.floor(v * (2.0 / math.pi) + 0.5)
         r = (v - k * _PIO2_HI) - k * _PIO2_LO
         r2 = r * r
-        s = _F[15]                          # Horner: s = 1/3! - r²/5! + … - r¹²/15!
-        s = _F[13] - r2 * s
-        s = _F[11] - r2 * s
-        s = _F[9] - r2 * s
-        s = _F[7] - r2 * s
-        s = _F[5] - r2 * s
-        s = _F[3] - r2 * s
-        c = _F[16]                          # c = 1/4! - r²/6! + … + r¹²/16!
-        c = _F[14] - r2 * c
-        c = _F[12] - r2 * c
-        c = _F[10] - r2 * c
-        c = _F[8] - r2 * c
-        c = _F[6] - r2 * c
-        c = _F[4] - r2 * c
-        sin_r = r - r * r2 * s
-        cos_r = 1.0 - 0.5 * r2 + r2 * r2 * c
+        sin_r = r - r * r2 * _taylor_tail(r2, 3)
+        cos_r = 1.0 - 0.5 * r2 + r2 * r2 * _taylor_tail(r2, 4)
         q = np.int64(k) & 3
         a = sin_r if (q & 1) == 0 else cos_r
         b = cos_r if (q & 1) == 0 else sin_r
