@@ -286,9 +286,9 @@ class Model(object):
         self.c_mask = tf.placeholder(tf.float32, [None, n_output], name='c_mask')
         self.noise_seed = tf.placeholder_with_default(
             tf.constant([hp['seed'], 0], dtype=tf.int64), [2], name='noise_seed')
-        self.noise_stddev = None
-        if hp['rnn_type'] in ('LeakyRNN', 'LeakyGRU') and noise.recurrent_sigma(hp) != 0:
-            self.noise_stddev = noise.recurrent_sigma(hp)
+        sigma = noise.recurrent_sigma(hp)
+        self.noise_stddev = (sigma if sigma != 0 and hp['rnn_type'] in ('LeakyRNN', 'LeakyGRU')
+                             else None)
 
         # Initial recurrent weights are drawn once, before any graph is built.
         self.restore_only = restore_only
@@ -354,8 +354,6 @@ class Model(object):
                           if hp.get('use_separate_input', False) else None)
             noise = self._recurrent_noise(hp, x, noise_seed)
             h = self._build_rnn(hp, x, noise, rnn_inputs, with_gradient, final_only)
-            if final_only and hp['rnn_type'] != 'LeakyRNN':
-                h = h[-1:]
             return (h,) + self._build_output(hp, h) + (noise,)
 
     def _recurrent_noise(self, hp, x, noise_seed):
@@ -383,8 +381,8 @@ class Model(object):
         return sensory_in + rule_in
 
     def _build_rnn(self, hp, x, noise, rnn_inputs, with_gradient=True, final_only=False):
-        """Hidden activity h (T, B, n_rnn); noise (T, B, n_rnn) or None. final_only: the
-        leaky RNN returns only h_T, (1, B, n_rnn) (the other cells ignore it)."""
+        """Hidden activity h (T, B, n_rnn); noise (T, B, n_rnn) or None. final_only: h_T
+        alone, (1, B, n_rnn) (only the leaky RNN keeps nothing else on the way)."""
         n_input, n_rnn = hp['n_input'], hp['n_rnn']
         alpha = hp['alpha']
         f = get_activation(hp['activation'])
@@ -443,7 +441,8 @@ class Model(object):
                     return h + alpha * u * (c - h)
                 return u * h + (1 - u) * c
 
-            return tf.scan(step, (g_in, c_in), initializer=h0, name='gru_scan')
+            h = tf.scan(step, (g_in, c_in), initializer=h0, name='gru_scan')
+            return h[-1:] if final_only else h
 
         # LSTM: state is [c, h] stacked on a leading axis so tf.scan carries one tensor.
         with tf.variable_scope('rnn/lstm_cell'):
@@ -460,7 +459,7 @@ class Model(object):
             return tf.stack([c, h])
 
         states = tf.scan(step, z_in, initializer=tf.stack([h0, h0]), name='lstm_scan')
-        return states[:, 1]
+        return states[-1:, 1] if final_only else states[:, 1]
 
     def _build_output(self, hp, h):
         """Sigmoid read-out of h: (y_hat flat (T*B, n_out), y_hat (T, B, n_out), angle)."""

@@ -521,7 +521,8 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
         evaluated_step = step if log['trials'] else -1
         # Trials and noise are drawn ahead, in order, while the session trains; at most
         # one interval ahead (memory: an evaluation's noise is T × 512 × n_rnn per rule).
-        # The evaluation graph is built here: the background thread must not add to it.
+        # The evaluation graph is built here, once, before the steps (the background
+        # thread draws in numpy and never touches the graph).
         model.eval_slots(len(hp['rules']))
         draws = prefetch.Prefetcher(_training_draws(model, hp, step, evaluated_step,
                                                     display_step, max_steps),

@@ -82,31 +82,38 @@ class CheckpointRunner(object):
                 self._noise_bytes += noise.nbytes
         return noise
 
+    def _noise_to_feed(self, trial, noise_seed, noise):
+        """The recurrent noise to feed: `noise` if given, else that of noise_seed (default
+        [hp['seed'], 0], as the graph's) from noise_for; None without recurrent noise."""
+        if noise is not None:
+            return noise
+        if noise_seed is None:
+            noise_seed = np.array([self.hp['seed'], 0], dtype=np.int64)
+        return self.noise_for(trial.x, noise_seed)
+
     def run(self, trial, fetch=('h',), noise_seed=None, noise=None):
         """Run a Trial; returns the requested arrays ('h' (T, B, n_rnn), 'y_hat'
         (T, B, n_output), 'y_hat_loc' (T, B), 'noise' (T, B, n_rnn): the recurrent noise
-        the run used; or 'y_hat_last' alone: y_hat[-1:] (1, B, n_output), computed by a
-        forward pass that keeps nothing of the earlier steps) in the order asked. The
-        recurrent noise is that of noise_seed (default [hp['seed'], 0], as the graph's),
-        from noise_for; or `noise` (T, B, n_rnn), fed as given."""
+        the run used) in the order asked. The recurrent noise is that of noise_seed
+        (default [hp['seed'], 0], as the graph's), from noise_for; or `noise`
+        (T, B, n_rnn), fed as given."""
         m = self.model
-        if noise is None:
-            if noise_seed is None:
-                noise_seed = np.array([self.hp['seed'], 0], dtype=np.int64)
-            noise = self.noise_for(trial.x, noise_seed)
-        if 'y_hat_last' in fetch:
-            if list(fetch) != ['y_hat_last']:
-                raise ValueError("'y_hat_last' is fetched alone, got {}".format(list(fetch)))
-            slot = m.last_step_slot()
-            feed = {slot['x']: trial.x}
-            if noise is not None:
-                feed[slot['noise']] = noise
-            return self.sess.run([slot['y_hat_last']], feed_dict=feed)
         tensors = {'h': m.h, 'y_hat': m.y_hat, 'y_hat_loc': m.y_hat_loc, 'noise': m.noise}
         feed = {m.x: trial.x}
+        noise = self._noise_to_feed(trial, noise_seed, noise)
         if noise is not None:
             feed[m.noise] = noise
         return self.sess.run([tensors[f] for f in fetch], feed_dict=feed)
+
+    def run_last_step(self, trial, noise_seed=None, noise=None):
+        """The output at the last step, y_hat[-1:] (1, B, n_output), by a forward pass
+        that keeps nothing of the earlier steps (Model.last_step_slot); noise as in run."""
+        slot = self.model.last_step_slot()
+        feed = {slot['x']: trial.x}
+        noise = self._noise_to_feed(trial, noise_seed, noise)
+        if noise is not None:
+            feed[slot['noise']] = noise
+        return self.sess.run(slot['y_hat_last'], feed_dict=feed)
 
     def run_concurrently(self, trials, noise_seeds, fetch='h'):
         """One array per Trial ('h' (T, B, n_rnn) or 'y_hat' (T, B, n_output)), all

@@ -60,8 +60,7 @@ def _run_last_step(runner, hp, x, chunk_size):
     out = []
     for k, start in enumerate(range(0, x.shape[1], chunk_size)):
         trial = types.SimpleNamespace(x=x[:, start:start + chunk_size])
-        (y_hat_last,) = runner.run(trial, ['y_hat_last'], noise_seed=_noise_seed(hp, k))
-        out.append(y_hat_last[0])
+        out.append(runner.run_last_step(trial, noise_seed=_noise_seed(hp, k))[0])
     return np.concatenate(out, axis=0)
 
 
