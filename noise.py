@@ -13,22 +13,22 @@ with m(w) the low 23 bits of w and logf / sinf / cosf the C library's scalar fun
 then ξ = n · stddev + 0. That kernel costs ≈ 17 ns per value on this project's machine, and
 was 42 % of a training interval's CPU work (docs/PERFORMANCE.md).
 
-This module computes the same float32 numbers 2.2–2.5 times faster (6.5–10 ns per value
-against TensorFlow's 16.5–22.5 on one thread, a (175, 512, 256) draw;
+This module computes the same float32 numbers about five times faster (3.2 ns per value
+against TensorFlow's 16–22 on one thread, a (175, 512, 256) draw;
 ``python benchmarks/bench_train.py --noise-only``):
 
 - Philox in a loop the compiler vectorises (numba);
-- r and (sinf, cosf)(v) are functions of 23 bits each, i.e. of a finite domain of 2²³
-  values. Both are computed in double precision with polynomials the compiler vectorises
-  and rounded to float32. That agrees with the C library except where the library's own
-  float32 result is not the correctly rounded one (0.4 % of the domain for r, 2.6 % for
-  the pair (sin, cos) with glibc). Those inputs are found once per process by evaluating
-  both over the whole domain (≈ 0.5 s) and kept in a bit per input; a flagged input takes
-  the C library's value, computed by the same scalar calls TensorFlow makes.
+- r and (sinf, cosf)(v) by the algorithms of glibc's logf, sinf and cosf (a 16-entry
+  table and polynomials in double precision; its constants are the data of glibc ≥ 2.28),
+  written as loops that vectorise instead of one scalar call per value.
 
-Because the flags come from an exhaustive comparison on the machine itself, every value
-equals the C-library path whatever the CPU or the polynomials' last bits; the tests compare
-with TensorFlow's own kernel (tests/test_noise.py).
+r and (sin, cos)(v) are functions of 23 bits each (a float32 uniform takes 2²³ values), so
+the fast path is compared with the C library's own scalar calls — the ones TensorFlow
+makes — over both whole domains once per process (≈ 0.3 s). With glibc they agree on
+every input. Any input where they differ (another C library, another glibc algorithm) is
+flagged in a bit per input and takes the C library's value, so every value equals the
+C-library path whatever the machine; the tests compare with TensorFlow's own kernel
+(tests/test_noise.py).
 """
 
 import math
@@ -56,12 +56,36 @@ _SEED_KEY = (0x3EC8F720, 0x02461E29)
 _TWO_PI = 2.0 * math.pi                     # double, as the kernel's 2.0f * M_PI
 _U1_MIN = np.float32(1.0e-7)                # the kernel keeps log() away from 0
 _ULP23 = np.float32(2.0 ** -23)
-_LN2 = math.log(2.0)
-_SQRT2 = math.sqrt(2.0)
-# π/2 in two parts for the reduction of v (|v| < 2π, so k·_PIO2_HI is exact).
-_PIO2_HI = float(np.float32(math.pi / 2))
-_PIO2_LO = math.pi / 2 - _PIO2_HI
-_F = tuple(1.0 / math.factorial(k) for k in range(17))      # 1/k!
+# glibc's logf (glibc ≥ 2.28, from ARM's optimized routines): x = 2^k · z with z in
+# [0x3f330000, 2 · that] (as float32 bits), 16 subintervals i with c_i near the centre of
+# each, log x = k · ln 2 + log c_i + log1p(z / c_i − 1) by a polynomial of degree 4.
+_LOGF_INVC = np.array([float.fromhex(h) for h in (
+    '0x1.661ec79f8f3bep+0', '0x1.571ed4aaf883dp+0', '0x1.49539f0f010bp+0',
+    '0x1.3c995b0b80385p+0', '0x1.30d190c8864a5p+0', '0x1.25e227b0b8eap+0',
+    '0x1.1bb4a4a1a343fp+0', '0x1.12358f08ae5bap+0', '0x1.0953f419900a7p+0', '0x1p+0',
+    '0x1.e608cfd9a47acp-1', '0x1.ca4b31f026aap-1', '0x1.b2036576afce6p-1',
+    '0x1.9c2d163a1aa2dp-1', '0x1.886e6037841edp-1', '0x1.767dcf5534862p-1')])
+_LOGF_LOGC = np.array([float.fromhex(h) for h in (
+    '-0x1.57bf7808caadep-2', '-0x1.2bef0a7c06ddbp-2', '-0x1.01eae7f513a67p-2',
+    '-0x1.b31d8a68224e9p-3', '-0x1.6574f0ac07758p-3', '-0x1.1aa2bc79c81p-3',
+    '-0x1.a4e76ce8c0e5ep-4', '-0x1.1973c5a611cccp-4', '-0x1.252f438e10c1ep-5', '0x0p+0',
+    '0x1.aa5aa5df25984p-5', '0x1.c5e53aa362eb4p-4', '0x1.526e57720db08p-3',
+    '0x1.bc2860d22477p-3', '0x1.1058bc8a07ee1p-2', '0x1.4043057b6ee09p-2')])
+_LOGF_LN2 = float.fromhex('0x1.62e42fefa39efp-1')
+_LOGF_A0, _LOGF_A1, _LOGF_A2 = (float.fromhex(h) for h in (
+    '-0x1.00ea348b88334p-2', '0x1.5575b0be00b6ap-2', '-0x1.ffffef20a4123p-2'))
+_LOGF_OFF = 0x3f330000
+# glibc's sinf / cosf (same origin): below 0.75 (their `abstop12 < abstop12(π/4)` test)
+# the polynomials directly, else x reduced by n · π/2, n from x · (2/π · 2²⁴) truncated.
+_SINCOSF_HPI_INV = float.fromhex('0x1.45F306DC9C883p+23')
+_SINCOSF_HPI = float.fromhex('0x1.921FB54442D18p0')
+_SINCOSF_C = (1.0,) + tuple(float.fromhex(h) for h in (
+    '-0x1.ffffffd0c621cp-2', '0x1.55553e1068f19p-5', '-0x1.6c087e89a359dp-10',
+    '0x1.99343027bf8c3p-16'))
+_SINCOSF_S = tuple(float.fromhex(h) for h in (
+    '-0x1.555545995a603p-3', '0x1.1107605230bc4p-7', '-0x1.994eb3774cf24p-13'))
+_SINCOSF_DIRECT = np.float32(0.75)
+_SINCOSF_TINY = np.float32(2.0 ** -12)        # below: sinf(x) = x, cosf(x) = 1
 _DOMAIN = 1 << 23                           # values of a 23-bit mantissa
 _CHUNK = 4096                               # Philox groups per pass (16,384 values, in L1/L2)
 
@@ -70,18 +94,18 @@ _JIT = dict(nogil=True, error_model='numpy', cache=True)
 
 @intrinsic
 def _bits_of(typingctx, x):
-    """The IEEE bits of a float64 as an int64."""
+    """The IEEE bits of a float32 as an int32."""
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.IntType(64))
-    return types.int64(types.float64), codegen
+        return builder.bitcast(args[0], ir.IntType(32))
+    return types.int32(types.float32), codegen
 
 
 @intrinsic
 def _float_of(typingctx, bits):
-    """The float64 whose IEEE bits are the int64 `bits`."""
+    """The float32 whose IEEE bits are the int32 `bits`."""
     def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-    return types.float64(types.int64), codegen
+        return builder.bitcast(args[0], ir.FloatType())
+    return types.float32(types.int32), codegen
 
 
 @numba.njit(inline='always', **_JIT)
@@ -148,51 +172,53 @@ def _sincos_exact(m):
 
 @numba.njit(**_JIT)
 def _radius_fast(m, out):
-    """sqrt(-2 · (float)log(u1)) for int32 mantissas m (n,) into float32 out (n,): log in
-    double (u1 = 2^e · x, x in [√½, √2), log x = 2 atanh((x-1)/(x+1)) by its series)."""
+    """sqrt(-2 · logf(u1)) for int32 mantissas m (n,) into float32 out (n,), logf computed
+    by glibc's algorithm (its table and polynomial, in double) in a loop that vectorises."""
     for p in range(m.shape[0]):
         u1 = np.float32(m[p]) * _ULP23
         u1 = _U1_MIN if u1 < _U1_MIN else u1
-        bits = _bits_of(np.float64(u1))
-        e = np.float64(((bits >> 52) & 0x7FF) - 1023)
-        x = _float_of((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)   # in [1, 2)
-        high = x > _SQRT2
-        x = x * 0.5 if high else x
-        e = e + 1.0 if high else e
-        t = (x - 1.0) / (x + 1.0)           # |t| <= 0.172: 9 odd terms reach 1e-15
-        t2 = t * t
-        s = ((((((((1 / 17 * t2 + 1 / 15) * t2 + 1 / 13) * t2 + 1 / 11) * t2 + 1 / 9)
-                 * t2 + 1 / 7) * t2 + 1 / 5) * t2 + 1 / 3) * t2 + 1)
-        log_u1 = e * _LN2 + 2.0 * t * s
-        out[p] = math.sqrt(np.float32(-2.0) * np.float32(log_u1))
-
-
-@numba.njit(inline='always', **_JIT)
-def _taylor_tail(r2, first):
-    """1/first! − r²/(first+2)! + r⁴/(first+4)! − … (seven terms, Horner): with first = 3
-    the series of (r − sin r)/r³, with first = 4 that of (cos r − 1 + r²/2)/r⁴."""
-    s = _F[first + 12]
-    for n in range(first + 10, first - 1, -2):
-        s = _F[n] - r2 * s
-    return s
+        ix = _bits_of(u1)
+        tmp = ix - np.int32(_LOGF_OFF)
+        i = (tmp >> np.int32(19)) & np.int32(15)
+        z = np.float64(_float_of(ix - (tmp & np.int32(-0x800000))))
+        r = z * _LOGF_INVC[i] - 1.0
+        y0 = _LOGF_LOGC[i] + np.float64(tmp >> np.int32(23)) * _LOGF_LN2
+        r2 = r * r
+        y = _LOGF_A0 * r2 + (_LOGF_A1 * r + _LOGF_A2)
+        y = y * r2 + (y0 + r)
+        out[p] = math.sqrt(np.float32(-2.0) * np.float32(y))
 
 
 @numba.njit(**_JIT)
 def _sincos_fast(m, sin_out, cos_out):
-    """(sin v, cos v) in double, rounded to float32, for int32 mantissas m (n,): v reduced
-    by the nearest multiple k of π/2 to |r| <= π/4, Taylor series to r¹⁵ / r¹⁶."""
+    """(sinf v, cosf v) for int32 mantissas m (n,) into float32 sin_out, cos_out (n,), by
+    glibc's algorithm (reduction and polynomials in double) in a loop that vectorises.
+
+    v = n · π/2 + x with |x| <= π/4 (n = 0 below 0.75); the sine polynomial of ±x and the
+    cosine polynomial of x², negated when n & 2 (rounding to nearest is symmetric, so the
+    negation is exact), are the two results, swapped when n is odd."""
+    c0, c1, c2, c3, c4 = _SINCOSF_C
+    s1, s2, s3 = _SINCOSF_S
     for p in range(m.shape[0]):
-        v = np.float64(_angle(m[p]))
-        k = math.floor(v * (2.0 / math.pi) + 0.5)
-        r = (v - k * _PIO2_HI) - k * _PIO2_LO
-        r2 = r * r
-        sin_r = r - r * r2 * _taylor_tail(r2, 3)
-        cos_r = 1.0 - 0.5 * r2 + r2 * r2 * _taylor_tail(r2, 4)
-        q = np.int64(k) & 3
-        a = sin_r if (q & 1) == 0 else cos_r
-        b = cos_r if (q & 1) == 0 else sin_r
-        sin_out[p] = np.float32(-a if (q & 2) != 0 else a)
-        cos_out[p] = np.float32(-b if ((q + 1) & 2) != 0 else b)
+        v = _angle(m[p])
+        x = np.float64(v)
+        n = np.int32(0)
+        if v >= _SINCOSF_DIRECT:
+            n = (np.int32(x * _SINCOSF_HPI_INV) + 0x800000) >> 24
+            x = x - n * _SINCOSF_HPI
+        x2 = x * x
+        xs = -x if ((n + 1) & 2) != 0 else x
+        x3 = xs * x2
+        sin_x = (xs + x3 * s1) + (x3 * x2) * (s2 + x2 * s3)
+        x4 = x2 * x2
+        cos_x = ((c0 + x2 * c1) + x4 * c2) + (x4 * x2) * (c3 + x2 * c4)
+        cos_x = -cos_x if (n & 2) != 0 else cos_x
+        odd = (n & 1) != 0
+        sin_v = np.float32(cos_x if odd else sin_x)
+        cos_v = np.float32(sin_x if odd else cos_x)
+        tiny = v < _SINCOSF_TINY
+        sin_out[p] = v if tiny else sin_v
+        cos_out[p] = np.float32(1.0) if tiny else cos_v
 
 
 @numba.njit(**_JIT)
@@ -225,12 +251,13 @@ def _flags(radius_bits, sincos_bits):
 
 
 @numba.njit(**_JIT)
-def _fill(out, k0, k1, c0, c1, c2, c3, stddev, radius_bits, sincos_bits):
+def _fill(out, k0, k1, c0, c1, c2, c3, stddev, radius_bits, sincos_bits, any_flagged):
     """The normals of groups 0, 1, … into float32 out (n,), times stddev, plus 0.
 
-    Per chunk of groups: the Philox words, the fast radius and (sin, cos) of every pair,
-    one flag per pair (either input flagged), the C library's values for the flagged
-    inputs, then the pair's two outputs (sin · radius, cos · radius)."""
+    Per chunk of groups: the Philox words, the fast radius and (sin, cos) of every pair;
+    if any_flagged (some input of the bitmaps is set), one flag per pair (either input
+    flagged) and the C library's values for the flagged inputs; then the pair's two
+    outputs (sin · radius, cos · radius)."""
     n = out.shape[0]
     n_pairs = (n + 1) // 2
     radius_m = np.empty(2 * _CHUNK, np.int32)
@@ -247,16 +274,18 @@ def _fill(out, k0, k1, c0, c1, c2, c3, stddev, radius_bits, sincos_bits):
                       radius_m[:2 * groups], angle_m[:2 * groups])
         _radius_fast(radius_m[:size], radius[:size])
         _sincos_fast(angle_m[:size], sin_v[:size], cos_v[:size])
-        for p in range(size):
-            flagged[p] = _flag(radius_bits, radius_m[p]) | _flag(sincos_bits, angle_m[p])
-        for p in range(size):
-            if flagged[p]:
-                m = radius_m[p]
-                if _flag(radius_bits, m):
-                    radius[p] = _radius_exact(m)
-                m = angle_m[p]
-                if _flag(sincos_bits, m):
-                    sin_v[p], cos_v[p] = _sincos_exact(m)
+        if any_flagged:
+            for p in range(size):
+                flagged[p] = (_flag(radius_bits, radius_m[p]) |
+                              _flag(sincos_bits, angle_m[p]))
+            for p in range(size):
+                if flagged[p]:
+                    m = radius_m[p]
+                    if _flag(radius_bits, m):
+                        radius[p] = _radius_exact(m)
+                    m = angle_m[p]
+                    if _flag(sincos_bits, m):
+                        sin_v[p], cos_v[p] = _sincos_exact(m)
         base = 2 * p0
         if base + 2 * size <= n:
             for p in range(size):
@@ -274,14 +303,17 @@ _flag_bitmaps = []
 
 
 def _bitmaps():
-    """(radius_bits, sincos_bits), int32 (2²³ / 32,) each, built once per process."""
+    """(radius_bits, sincos_bits, any_flagged): int32 (2²³ / 32,) bitmaps of the inputs
+    where the fast path differs from the C library, and whether there is any (none with
+    glibc), built once per process."""
     with _flags_lock:
         if not _flag_bitmaps:
             radius_bits = np.zeros(_DOMAIN // 32, np.int32)
             sincos_bits = np.zeros(_DOMAIN // 32, np.int32)
             _flags(radius_bits, sincos_bits)
-            _flag_bitmaps.extend([radius_bits, sincos_bits])
-        return _flag_bitmaps[0], _flag_bitmaps[1]
+            any_flagged = bool(radius_bits.any() or sincos_bits.any())
+            _flag_bitmaps.extend([radius_bits, sincos_bits, any_flagged])
+        return tuple(_flag_bitmaps)
 
 
 def key_counter(seed):
@@ -312,8 +344,7 @@ def stateless_normal(shape, seed, stddev=1.0, out=None):
         raise ValueError('out must be a C-contiguous float32 array of shape {}, got {} {}'
                          .format(shape, out.dtype, out.shape))
     key, counter = key_counter(seed)
-    radius_bits, sincos_bits = _bitmaps()
-    _fill(out.reshape(-1), *key, *counter, np.float32(stddev), radius_bits, sincos_bits)
+    _fill(out.reshape(-1), *key, *counter, np.float32(stddev), *_bitmaps())
     return out
 
 
