@@ -158,13 +158,14 @@ def draw_eval_noise(model, batches):
     return batches
 
 
-def do_eval(sess, model, log, rule_train, step=0, batches=None):
+def do_eval(sess, model, log, rule_train, step=0, batches=None, options=None):
     """Evaluate every rule of hp['rules'] and append the results to log.
 
     batches: eval_batches(hp, step), perhaps with draw_eval_noise applied — train() draws
     them ahead in its background thread; by default they are drawn now. The 16 batches of
     a rule run as one forward pass (the means equal the means of the per-batch means) and
-    all rules in one session call, concurrently.
+    all rules in one session call, concurrently; options: tf.RunOptions of that call
+    (train() runs it on its session's evaluation thread pool, eval_run_options()).
     Appends log['cost_<rule>'], log['creg_<rule>'], log['perf_<rule>'], log['perf_avg'],
     log['perf_min'] (over rule_train) and log['growth']; returns log.
     """
@@ -180,7 +181,7 @@ def do_eval(sess, model, log, rule_train, step=0, batches=None):
         if b['noise'] is not None:
             feed[slot['noise']] = b['noise']
         fetches.append((slot['cost_lsq'], slot['cost_reg'], slot['y_hat_last']))
-    results = sess.run(fetches, feed_dict=feed)
+    results = sess.run(fetches, feed_dict=feed, options=options)
     for rule, (c_lsq, c_reg, y_hat_last), b in zip(hp['rules'], results, batches):
         log['cost_' + rule].append(float(c_lsq))
         log['creg_' + rule].append(float(c_reg))
@@ -420,11 +421,35 @@ def _summary_line(log, hp):
         log['trials'][-1], log['times'][-1], perfs, log['perf_min'][-1])
 
 
-# Threads per TensorFlow operation in train(). One: the recurrence's small operations
-# gain little from a second thread, and the draws of the background thread (prefetch) use
-# the other core; the evaluation's rules still run concurrently (one inter-op thread per
-# core). See docs/PERFORMANCE.md.
+# TensorFlow's threads in train(). One thread per operation: the recurrence's small
+# operations gain little from a second one. Two inter-op pools: a training step runs on
+# one thread (it is a chain of small operations; a second inter-op thread shortened it by
+# a few percent but, spinning between operations, took half a core from the background
+# thread that draws the next trials and noise), the evaluation on one thread per core
+# (its rules' forward passes are independent and run concurrently). See
+# docs/PERFORMANCE.md.
 INTRA_OP_THREADS = 1
+TRAIN_POOL, EVAL_POOL = 0, 1
+
+
+def session_config():
+    """The tf.ConfigProto of train()'s session: INTRA_OP_THREADS per operation, inter-op
+    pool TRAIN_POOL of one thread (the default of every session call) and EVAL_POOL of
+    one thread per core (do_eval with eval_run_options()).
+
+    TensorFlow sizes its per-operation thread pool once per process, from the first
+    session's config; train() is the first session of Main_training.py."""
+    import tensorflow.compat.v1 as tf
+    config = tf.ConfigProto(intra_op_parallelism_threads=INTRA_OP_THREADS)
+    config.session_inter_op_thread_pool.add(num_threads=1)
+    config.session_inter_op_thread_pool.add(num_threads=os.cpu_count() or 1)
+    return config
+
+
+def eval_run_options():
+    """tf.RunOptions that run do_eval's session call on session_config's EVAL_POOL."""
+    import tensorflow.compat.v1 as tf
+    return tf.RunOptions(inter_op_thread_pool=EVAL_POOL)
 
 
 def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new',
@@ -484,9 +509,7 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
             return 'reached max trials {}'.format(int(max_steps))
         return None
 
-    sess_config = tf.ConfigProto(intra_op_parallelism_threads=INTRA_OP_THREADS,
-                                 inter_op_parallelism_threads=0)
-    with tf.Session(config=sess_config) as sess:
+    with tf.Session(config=session_config()) as sess:
         if step > 0:
             ckpt = tools.checkpoint_dir(model_dir, log['trials'][-1])
             model.initialize()
@@ -524,6 +547,7 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
         # The evaluation graph is built here, once, before the steps (the background
         # thread draws in numpy and never touches the graph).
         model.eval_slots(len(hp['rules']))
+        eval_options = eval_run_options()
         draws = prefetch.Prefetcher(_training_draws(model, hp, step, evaluated_step,
                                                     display_step, max_steps),
                                     depth=display_step + 1)
@@ -535,7 +559,7 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
                     log['times'].append(time.time() - t_start)
                     batches, rng = _next_draw(draws, 'eval', step)
                     log = do_eval(sess, model, log, hp['rule_trains'], step=step,
-                                  batches=batches)
+                                  batches=batches, options=eval_options)
                     ckpt = tools.checkpoint_dir(model_dir, trials_now)
                     model.save(ckpt)
                     tools.save_rng_state(rng, os.path.join(ckpt, tools.RNG_FILE))

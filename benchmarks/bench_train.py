@@ -22,13 +22,20 @@ interval, piece by piece on one thread (its sum over the cores bounds the interv
 below), the time of an interval's matrix products alone on this machine's BLAS (the
 physical limit) and the load average. The last line is `interval ratio: X.XX`
 (baseline / suite interval).
+
+Every measurement runs in a new Python process: TensorFlow sizes its per-operation thread
+pool once per process, from the first session's config, so a process that had run another
+measurement first would run the next one with the wrong threads (the baseline's are
+TensorFlow's defaults, the suite's train.session_config()).
 """
 
 import argparse
+import multiprocessing
 import os
 import tempfile
 import time
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import tensorflow.compat.v1 as tf
@@ -115,8 +122,13 @@ def _time(fn, repeats):
 
 def _suite_session():
     """A session configured as train() configures its own."""
-    return tf.Session(config=tf.ConfigProto(
-        intra_op_parallelism_threads=train.INTRA_OP_THREADS, inter_op_parallelism_threads=0))
+    return tf.Session(config=train.session_config())
+
+
+def _fresh(fn, *args):
+    """fn(*args) run in a new Python process (see the module docstring)."""
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context('spawn')) as pool:
+        return pool.submit(fn, *args).result()
 
 
 def measure(kind, n_rnn, repeats, workdir):
@@ -152,9 +164,10 @@ def measure(kind, n_rnn, repeats, workdir):
                 return train.draw_eval_noise(model, train.eval_batches(hp, 0))
 
             batches = draw_eval()
+            options = train.eval_run_options()
             res['evaluation (6 rules x 512 trials)'] = _time(
                 lambda: train.do_eval(sess, model, defaultdict(list), hp['rules'],
-                                      batches=batches), n_eval)
+                                      batches=batches, options=options), n_eval)
             res['draws of an evaluation (suite: background)'] = _time(draw_eval, n_eval)
             save_fn = lambda: model.save(os.path.join(workdir, 'ckpt'))
         else:
@@ -393,13 +406,13 @@ def main(argv=None):
     load = os.getloadavg()[0]
     # First, while no TensorFlow thread pool exists to disturb the BLAS threads.
     limit = None if args.noise_only else matmul_limit(args.n_rnn, args.repeats)
-    t_tf, t_np, same = noise_speed(args.repeats)
+    t_tf, t_np, same = _fresh(noise_speed, args.repeats)
     print('recurrent noise of an evaluation rule (175 x 512 x 256): TensorFlow\'s '
           'stateless_normal {:.1f} ns per value (one thread), noise.stateless_normal {:.1f} '
           'ns ({:.1f}x); same bits: {}'.format(t_tf, t_np, t_tf / t_np, same))
     if args.noise_only:
         return
-    grad = compare_gradients(args.n_rnn, args.repeats)
+    grad = _fresh(compare_gradients, args.n_rnn, args.repeats)
     print('\nn_rnn {}, batch 64: train step, mean over rules: hand-written backward {:.1f} '
           'ms, TensorFlow autodiff {:.1f} ms ({:+.0f} %); largest gradient difference '
           '{:.1e} (relative)'.format(args.n_rnn, 1e3 * grad['hand-written'],
@@ -410,13 +423,15 @@ def main(argv=None):
         return
     loops = {'baseline': [], 'suite': []}
     with tempfile.TemporaryDirectory() as workdir:
-        base = measure('baseline', args.n_rnn, args.repeats, workdir)
-        suite = measure('suite', args.n_rnn, args.repeats, workdir)
-        work = cpu_work(args.n_rnn, args.repeats)
+        base = _fresh(measure, 'baseline', args.n_rnn, args.repeats, workdir)
+        suite = _fresh(measure, 'suite', args.n_rnn, args.repeats, workdir)
+        work = _fresh(cpu_work, args.n_rnn, args.repeats)
         for _ in range(args.rounds):
             # One interval more than timed: the first holds the one-off graph optimisations.
-            loops['baseline'].append(baseline_loop(args.n_rnn, args.intervals + 1, workdir))
-            loops['suite'].append(suite_loop(args.n_rnn, args.intervals + 1, workdir))
+            loops['baseline'].append(_fresh(baseline_loop, args.n_rnn, args.intervals + 1,
+                                            workdir))
+            loops['suite'].append(_fresh(suite_loop, args.n_rnn, args.intervals + 1,
+                                         workdir))
     for res, kind in ((base, 'baseline'), (suite, 'suite')):
         res['interval (training loop, measured)'] = float(np.mean(
             np.min(loops[kind], axis=0)[1:]))
