@@ -52,7 +52,9 @@ class CheckpointRunner(object):
         self.model_dir = model_dir
         self.model = Model(model_dir, hp=hp, sigma_rec=sigma_rec, restore_only=True)
         self.hp = self.model.hp
-        self.sess = tf.Session()
+        threads = common.SESSION_THREADS
+        self.sess = tf.Session(config=None if threads is None else tf.ConfigProto(
+            intra_op_parallelism_threads=threads, inter_op_parallelism_threads=threads))
         self._ctx = self.sess.as_default()
         self._ctx.__enter__()
         self.model.initialize()

@@ -29,6 +29,14 @@ from stages import STAGES, DataUnavailable  # noqa: F401  (the analysis layer's 
 # Root folder of every figure; figures of a model go to FIGURE_ROOT/figure_<model name>/.
 FIGURE_ROOT = 'figure'
 
+# Threads (per operation and between operations) of the analyses' TensorFlow sessions
+# (activity.CheckpointRunner): None for TensorFlow's default, one per core.
+# runner.ParallelBlocks sets 1 in both of Main_analysis's processes: with the cores busy
+# with the other process, a second thread per session only costs CPU time (a 2,048-trial
+# forward pass of the paper model: 0.83 s of CPU on one thread, 1.10 s on two). Read when
+# a session is made; TensorFlow keeps the per-operation threads of a process's first one.
+SESSION_THREADS = None
+
 # The paper's two task families (Main_analysis and the notebook analyse them by family).
 WM_RULES = ['odr', 'odrd']                                    # working memory
 ANTI_RULES = ['overlap', 'zero_gap', 'gap', 'gap500']         # anti-saccades

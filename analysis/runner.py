@@ -132,6 +132,9 @@ class ParallelBlocks(object):
     """
 
     def __init__(self, fn, *args):
+        # Two processes share the cores until close(): one TensorFlow thread each (see
+        # common.SESSION_THREADS), in this process's sessions made meanwhile too.
+        self._threads_before, common.SESSION_THREADS = common.SESSION_THREADS, 1
         fd, self._log = tempfile.mkstemp(prefix='blocks_', suffix='.log')
         os.close(fd)
         fd, self._result = tempfile.mkstemp(prefix='blocks_', suffix='.pkl')
@@ -190,6 +193,7 @@ class ParallelBlocks(object):
         if self._proc.is_alive():
             self._proc.terminate()
         self._proc.join()
+        common.SESSION_THREADS = self._threads_before
         atexit.unregister(self.close)
         for path in (self._log, self._result):
             if os.path.exists(path):
@@ -213,6 +217,7 @@ def _child(fn, args, log_path, result_path, figure_root):
     os.close(fd)
     sys.stdout.reconfigure(line_buffering=True)
     common.FIGURE_ROOT = figure_root      # a test's or the caller's figure folder
+    common.SESSION_THREADS = 1
     run = BlockRunner()
     result = fn(run, *args)
     tmp = result_path + '.tmp'
