@@ -13,9 +13,9 @@ with m(w) the low 23 bits of w and logf / sinf / cosf the C library's scalar fun
 then ξ = n · stddev + 0. That kernel costs ≈ 17 ns per value on this project's machine, and
 was 42 % of a training interval's CPU work (docs/PERFORMANCE.md).
 
-This module computes the same float32 numbers about five times faster (3.2 ns per value
-against TensorFlow's 16–22 on one thread, a (175, 512, 256) draw;
-``python benchmarks/bench_train.py --noise-only``):
+This module computes the same float32 numbers five times faster (3.0–3.1 ns per value
+against TensorFlow's 15.2–15.4 on one thread, a (175, 512, 256) draw, two runs of
+``python benchmarks/bench_train.py``):
 
 - Philox in a loop the compiler vectorises (numba);
 - r and (sinf, cosf)(v) by the algorithms of glibc's logf, sinf and cosf (a 16-entry
@@ -24,7 +24,7 @@ against TensorFlow's 16–22 on one thread, a (175, 512, 256) draw;
 
 r and (sin, cos)(v) are functions of 23 bits each (a float32 uniform takes 2²³ values), so
 the fast path is compared with the C library's own scalar calls — the ones TensorFlow
-makes — over both whole domains once per process (≈ 0.3 s). With glibc they agree on
+makes — over both whole domains once per process (0.24 s). With glibc they agree on
 every input. Any input where they differ (another C library, another glibc algorithm) is
 flagged in a bit per input and takes the C library's value, so every value equals the
 C-library path whatever the machine; the tests compare with TensorFlow's own kernel

@@ -266,7 +266,8 @@ def limit_threads(n):
 
     TensorFlow reads TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS when a session
     first creates its CPU device, so this works after `import tensorflow` as long as no
-    session has run yet in the process. train.train passes 0 (= "choose") for both.
+    session has run yet in the process. train.train sets one thread per operation itself
+    and leaves the size of its evaluation's inter-op pool to this choice.
     """
     for var in ('TF_NUM_INTRAOP_THREADS', 'TF_NUM_INTEROP_THREADS', 'OMP_NUM_THREADS'):
         os.environ[var] = str(int(n))

@@ -435,14 +435,15 @@ TRAIN_POOL, EVAL_POOL = 0, 1
 def session_config():
     """The tf.ConfigProto of train()'s session: INTRA_OP_THREADS per operation, inter-op
     pool TRAIN_POOL of one thread (the default of every session call) and EVAL_POOL of
-    one thread per core (do_eval with eval_run_options()).
+    TensorFlow's choice — one thread per core, or TF_NUM_INTEROP_THREADS (a sweep's
+    workers, sweep.limit_threads) — for do_eval with eval_run_options().
 
     TensorFlow sizes its per-operation thread pool once per process, from the first
     session's config; train() is the first session of Main_training.py."""
     import tensorflow.compat.v1 as tf
     config = tf.ConfigProto(intra_op_parallelism_threads=INTRA_OP_THREADS)
     config.session_inter_op_thread_pool.add(num_threads=1)
-    config.session_inter_op_thread_pool.add(num_threads=os.cpu_count() or 1)
+    config.session_inter_op_thread_pool.add(num_threads=0)
     return config
 
 
