@@ -44,3 +44,15 @@ def test_output_is_shown_and_a_failure_is_raised(capsys):
         'hello from the other process')
     assert '[skipped] _block_unavailable: no mid checkpoint' in out    # its stderr, too
     assert 'ValueError: a bug in a parallel block' in out
+
+
+def _session_threads(run):
+    return common.SESSION_THREADS
+
+
+def test_both_processes_use_one_tensorflow_thread_while_they_share_the_cores():
+    assert common.SESSION_THREADS is None                  # TensorFlow's default
+    with runner.ParallelBlocks(_session_threads) as other:
+        assert common.SESSION_THREADS == 1
+        assert other.join(runner.BlockRunner()) == 1
+    assert common.SESSION_THREADS is None
