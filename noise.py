@@ -14,7 +14,7 @@ then ξ = n · stddev + 0. That kernel costs ≈ 17 ns per value on this project
 was 42 % of a training interval's CPU work (docs/PERFORMANCE.md).
 
 This module computes the same float32 numbers five times faster (3.0–3.1 ns per value
-against TensorFlow's 15.2–15.4 on one thread, a (175, 512, 256) draw, two runs of
+against TensorFlow's 15.2–16.6 on one thread, a (175, 512, 256) draw, four runs of
 ``python benchmarks/bench_train.py``):
 
 - Philox in a loop the compiler vectorises (numba);
