@@ -207,7 +207,7 @@ def _sincos_fast(m, sin_out, cos_out):
             n = (np.int32(x * _SINCOSF_HPI_INV) + 0x800000) >> 24
             x = x - n * _SINCOSF_HPI
         x2 = x * x
-        xs = -x if ((n + 1) & 2) != 0 else x
+        xs = -x if ((n + 1) & 2) != 0 else x       # glibc's signs for n & 3: +, −, −, +
         x3 = xs * x2
         sin_x = (xs + x3 * s1) + (x3 * x2) * (s2 + x2 * s3)
         x4 = x2 * x2
