@@ -442,8 +442,9 @@ def session_config():
     session's config; train() is the first session of Main_training.py."""
     import tensorflow.compat.v1 as tf
     config = tf.ConfigProto(intra_op_parallelism_threads=INTRA_OP_THREADS)
-    config.session_inter_op_thread_pool.add(num_threads=1)
-    config.session_inter_op_thread_pool.add(num_threads=0)
+    threads = {TRAIN_POOL: 1, EVAL_POOL: 0}              # 0: TensorFlow's choice
+    for pool in sorted(threads):                         # a pool's index is its place
+        config.session_inter_op_thread_pool.add(num_threads=threads[pool])
     return config
 
 
