@@ -3,6 +3,7 @@ mature: thresholds, stage of a checkpoint, automatic selection) are defined in s
 
     common        shared helpers: trial lists and stage dicts, rules and epochs, neuron
                   types, figure paths, loading pickles, DataUnavailable
+    figsave       writing figure files, in a background worker process when asked
     runner        what the analysis scripts and the notebook share: BlockRunner,
                   count_new_figures, log_on_disk
     activity      task info, hidden activity H (one graph per model), CheckpointRunner,
@@ -13,6 +14,7 @@ mature: thresholds, stage of a checkpoint, automatic selection) are defined in s
     neuron_info   generate_neuron_info: responsive / selective / exc / inh / mixed units
     psth          PSTHs by stage (Fig 4E–G), epoch-mean growth (Fig S2B), example units
                   (Fig 3B), stage ANOVA and t-test heatmaps
+    unit_figures  the example-unit figures of Fig 3B, drawn on re-used figures
     tuning        tunning_analysis: tuning curves and Gaussian fits (Fig S3B)
     seldir        seldir_analysis: preferred locations across rules / epochs
     pca           neuron_PCA

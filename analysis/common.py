@@ -363,6 +363,13 @@ def save_figure(fig, path, formats=('png', 'pdf'), dpi=150, tight=True):
     return figsave.save(fig, path, formats, dpi, tight)
 
 
+def save_drawn(draw, kwargs, path, formats=('png', 'pdf'), dpi=150, tight=True):
+    """As save_figure, for the figure ``draw(**kwargs)`` returns: drawn here, or by the
+    background worker inside figsave.in_background() (figsave.save_drawn)."""
+    from analysis import figsave
+    return figsave.save_drawn(draw, kwargs, path, formats, dpi, tight)
+
+
 def H_path(model_dir, trial, rule):
     return os.path.join(tools.checkpoint_dir(model_dir, trial), 'H_{}.pkl'.format(rule))
 

@@ -4,8 +4,10 @@ Rendering a figure to PNG and PDF costs far more than building it (about 1 s for
 nine-panel example-unit figure against 40 ms to pickle it), and Main_analysis writes a
 few hundred figures. Inside ``in_background()`` common.save_figure pickles each figure
 and hands it to one worker process that renders it while the analyses go on computing on
-the other core; outside it (the notebook, tests, a user's own calls) figures are written
-at once, as before. The files are the same either way.
+the other core; common.save_drawn hands over a drawing function and its arrays instead,
+and the worker draws the figure itself (the example units: one figure re-used for all).
+Outside it (the notebook, tests, a user's own calls) figures are written at once, as
+before. The files are the same either way.
 
 This module imports only matplotlib: the worker starts in about a second, without
 TensorFlow.
@@ -71,6 +73,10 @@ def _write_pickled(data, path, formats, dpi, tight):
     return write_figure(pickle.loads(data), path, formats, dpi, tight)
 
 
+def _draw_and_write(draw, kwargs, path, formats, dpi, tight):
+    return write_figure(draw(**kwargs), path, formats, dpi, tight)
+
+
 class BackgroundSaver(object):
     """One worker process that writes pickled figures; see in_background()."""
 
@@ -85,12 +91,23 @@ class BackgroundSaver(object):
         import matplotlib.pyplot as plt
         data = pickle.dumps(fig)
         plt.close(fig)
-        while len(self._pending) >= MAX_PENDING:
-            self._collect(self._pending.pop(0))
+        self._wait_for_room()
         self._pending.append((self._pool.submit(_write_pickled, data, path, formats, dpi,
                                                  tight),
                               path))
         return ['{}.{}'.format(path, ext) for ext in formats]
+
+    def submit_drawn(self, draw, kwargs, path, formats, dpi, tight=True):
+        """Queue a figure drawn by ``draw(**kwargs)`` in the worker; returns its paths."""
+        self._wait_for_room()
+        self._pending.append((self._pool.submit(_draw_and_write, draw, kwargs, path, formats,
+                                                 dpi, tight),
+                              path))
+        return ['{}.{}'.format(path, ext) for ext in formats]
+
+    def _wait_for_room(self):
+        while len(self._pending) >= MAX_PENDING:
+            self._collect(self._pending.pop(0))
 
     def _collect(self, item):
         future, path = item
@@ -142,3 +159,17 @@ def save(fig, path, formats=('png', 'pdf'), dpi=150, tight=True):
     if _saver is not None:
         return _saver.submit(fig, path, formats, dpi, tight)
     return write_figure(fig, path, formats, dpi, tight)
+
+
+def save_drawn(draw, kwargs, path, formats=('png', 'pdf'), dpi=150, tight=True):
+    """Write the figure ``draw(**kwargs)`` returns, drawn now, or drawn by the worker when
+    inside in_background(); returns the paths.
+
+    For figures made by the hundred (the example units): the worker gets the function
+    and its arrays instead of a pickled figure, and ``draw`` may re-use one figure for
+    every call (analysis/unit_figures.py). ``draw`` must be a module-level function of a
+    module the worker can import without TensorFlow, and kwargs picklable.
+    """
+    if _saver is not None:
+        return _saver.submit_drawn(draw, kwargs, path, formats, dpi, tight)
+    return write_figure(draw(**kwargs), path, formats, dpi, tight)

@@ -31,15 +31,12 @@ from tqdm.auto import tqdm
 import stages
 import tools
 from analysis import cache, common
+from analysis.unit_figures import GRID_CELLS, unit_grid_figure, unit_polar_figure
 from analysis.common import (N_TYPES, check_n_types, checked_trials,
                              ensure_neuron_info, epoch_bounds, epoch_label, epoch_tag,
                              location_means, mark_epochs, pyplot, range_tag, rule_task_info,
                              selected_units, stage_groups, time_axis, trial_stage_map,
                              type_tag)
-
-# Location index → cell (row*3 + column) of the 3×3 grid of sample_neuron_by_trial:
-# location 0 (angle 0) at the top centre, then clockwise; the centre cell holds the polar plot.
-GRID_CELLS = [1, 2, 5, 8, 7, 6, 3, 0]
 
 
 # ----------------------------------------------------------------------------------------
@@ -296,8 +293,6 @@ def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='
         return result
     ensure_neuron_info(hp, model_dir, rule, epoch, trials, verbose=verbose)
     means = cache.location_means_at(hp, model_dir, rule, trials, verbose=verbose)
-    plt = pyplot()
-    theta_loc = 2 * np.pi * np.arange(n + 1) / n                  # closed polygon
     for t in tqdm(trials, desc=what, unit='ckpt', disable=not verbose, leave=False):
         units, prefs = selected_units(common.load_neuron_info(model_dir, t, rule, epoch), n_types)
         if max_neurons is not None:
@@ -322,38 +317,20 @@ def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='
             folder = (rule, epoch, 'sample_neuron', '{}_{}'.format(t, stage), '_'.join(n_types))
             lo, hi = float(np.nanmin(M[:, :, j])), float(np.nanmax(M[:, :, j]))
             pad = 0.1 * max(abs(hi), abs(lo), 1e-12)
-            fig = plt.figure(figsize=(10, 10))
-            for loc in range(n):
-                ax = fig.add_subplot(3, 3, GRID_CELLS[loc] + 1)
-                ax.plot(t_axis, M[:, loc, j], color=color)
-                ax.set_ylim(lo - pad, hi + pad)
-                ax.set_title('loc {}'.format(loc), fontsize=8)
-                if loc in (1, 2, 3):
-                    ax.yaxis.set_ticks_position('right')
-                if loc in (7, 0, 1):
-                    ax.xaxis.set_ticks_position('top')
-            axp = fig.add_subplot(3, 3, 5, projection='polar')
-            _polar(axp, theta_loc, radial, 2 * np.pi * pref / n, color)
-            fig.suptitle(title)
-            # Written by the hundred: the whole page (as the original), its layout fits,
-            # without the tight box's measuring pass.
-            result['figures'] += common.save_figure(
-                fig, common.figure_path(model_dir, *folder, str(unit)), tight=False)
-            fig, axp = plt.subplots(figsize=(6, 6.6), subplot_kw=dict(projection='polar'))
-            _polar(axp, theta_loc, radial, 2 * np.pi * pref / n, color)
-            fig.suptitle(title, fontsize=9)
-            result['figures'] += common.save_figure(
-                fig, common.figure_path(model_dir, *folder, '{}_polar'.format(unit)),
-                tight=False)
+            pref_angle = 2 * np.pi * pref / n
+            # Drawn by the hundred, on one re-used figure (analysis/unit_figures.py; in
+            # Main_analysis by the figure worker); the whole page, as the original: its
+            # layout fits, no tight box to measure.
+            result['figures'] += common.save_drawn(
+                unit_grid_figure, dict(t_axis=t_axis, M=M[:, :, j], lo=lo - pad, hi=hi + pad,
+                                       radial=radial, pref_angle=pref_angle, color=color,
+                                       title=title),
+                common.figure_path(model_dir, *folder, str(unit)), tight=False)
+            result['figures'] += common.save_drawn(
+                unit_polar_figure, dict(radial=radial, pref_angle=pref_angle, color=color,
+                                        title=title),
+                common.figure_path(model_dir, *folder, '{}_polar'.format(unit)), tight=False)
     return result
-
-
-def _polar(ax, theta, radial, pref_angle, color):
-    ax.set_theta_zero_location('N')
-    ax.set_theta_direction(-1)
-    ax.set_yticks([])
-    ax.plot(theta, radial, color=color)
-    ax.plot([pref_angle, pref_angle], [0, 1], color='black')
 
 
 # ----------------------------------------------------------------------------------------
