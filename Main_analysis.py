@@ -26,7 +26,8 @@ import numpy as np
 import stages
 import tools
 from analysis import common
-from analysis.runner import BlockRunner, ParallelBlocks, count_new_figures, log_on_disk
+from analysis.runner import (BlockQueue, BlockRunner, ParallelBlocks, count_new_figures,
+                             log_on_disk)
 
 DEFAULT_MODEL_DIR = os.path.join('data', '6tasks')
 MODELS_ROOT = 'data'
@@ -43,8 +44,9 @@ def parse_args(argv=None):
                              'analyses (default: %(default)s)')
     parser.add_argument('--serial', action='store_true',
                         help='run every block in this process, one after the other (by '
-                             'default the behaviour and ODR decoding blocks run in a '
-                             'second process beside the others)')
+                             'default the behaviour blocks run in a second process beside '
+                             'the others, and the decoding and dPCA blocks in whichever of '
+                             'the two is free first)')
     parser.add_argument('--sample-neurons', type=tools.positive_int, default=3,
                         help='units drawn per checkpoint by sample_neuron_by_trial '
                              '(default: %(default)s)')
@@ -99,7 +101,7 @@ def run_blocks(args, hp, log, model_dir, run):
     from analysis.seldir import seldir_analysis
     from analysis.tuning import tunning_analysis
 
-    from analysis.decoding import realneuron_Decoder_analysis  # noqa: F401
+    from analysis.decoding import Decoder_analysis, realneuron_Decoder_analysis  # noqa: F401
     from analysis.dpca_analysis import neuron_dPCA, real_neuron_dPCA  # noqa: F401
     from analysis.monkey import real_neuron_PCA  # noqa: F401
     recompute = args.recompute
@@ -147,13 +149,33 @@ def run_blocks(args, hp, log, model_dir, run):
     decode_at = {rule: [common.representative_checkpoint(hp, log, trial_list_odr_odrd,
                                                          rule, s) for s in stages.STAGES]
                  for rule in wm}
-    # The behaviour and population blocks (parallel_blocks below) need nothing the blocks
-    # of this function compute and draw their trials from hp['rng'], which nothing here
-    # draws from: on 2 cores they run in a second process meanwhile, and their output
-    # follows (analysis.runner.ParallelBlocks).
-    tail = (args, hp, log, model_dir, trial_list_odr_odrd, trial_list_antisacc, decode_at)
+
+    # ---------------------------------------------------------------- dPCA, Fig 5E ---
+    # One network per stage (decode_at above; the published model: 616960 for mature
+    # ODR). The dPCA and decoding blocks read the model folder only: they are queued here
+    # with run's call form, shared(...), and each runs in whichever of the two processes
+    # (below) is free first, after its own blocks — so that both end together on any
+    # machine. (With --serial they run last, in this order.)
+    shared = BlockQueue()
+    for trial_num in decode_at.get('odr', []):
+        if trial_num is not None:
+            shared(neuron_dPCA, hp, log, model_dir, trial_num=trial_num, rule='odr',
+                   task_mode='test')
+    # shared(neuron_dPCA, hp, log, model_dir, trial_num=616960, rule='odr',
+    #        task_mode='test', invert_tcomp_y=True)
+
+    # ---------------------------------------------------------------- Fig S5E ---------
+    # Cross-temporal decoding, one network per stage.
+    decoding_blocks(shared, hp, model_dir, decode_at, ['odr', 'odrd'])
+    # shared(Decoder_analysis, hp, model_dir, trial_num=616960, window_size=10, test_num=2)
+
+    # The behaviour blocks (parallel_blocks below) need nothing the blocks of this
+    # function compute and draw their trials from hp['rng'], which nothing here draws
+    # from: on 2 cores they run in a second process meanwhile, and their output follows
+    # (analysis.runner.ParallelBlocks).
+    tail = (args, hp, log, model_dir, trial_list_odr_odrd, trial_list_antisacc)
     serial = args.serial or (os.cpu_count() or 1) < 2
-    other = None if serial else ParallelBlocks(parallel_blocks, *tail)
+    other = None if serial else ParallelBlocks(parallel_blocks, *tail, shared=shared.blocks)
     rng_start = hp['rng'].get_state()
     # seldir_analysis compares two rules of a family at the checkpoints of both: each
     # rule's neuron_info is made at its family's checkpoints in this one pass (instead of
@@ -354,26 +376,14 @@ def run_blocks(args, hp, log, model_dir, run):
     run(neuron_PCA, hp, log, model_dir, trial_list_antisacc, 'gap500')
     # run(neuron_PCA, hp, log, model_dir, trial_list_odr_odrd, 'odr', n_components=3)
 
-    # ---------------------------------------------------------------- dPCA, Fig 5E ---
-    # One network per stage (decode_at above; the published model: 616960 for mature
-    # ODR). Run in this process, the second one having the heavier share.
-    for trial_num in decode_at.get('odr', []):
-        if trial_num is not None:
-            run(neuron_dPCA, hp, log, model_dir, trial_num=trial_num, rule='odr',
-                task_mode='test')
-    # run(neuron_dPCA, hp, log, model_dir, trial_num=616960, rule='odr', task_mode='test',
-    #     invert_tcomp_y=True)
-
-    # ---------------------------------------------------------------- Fig S5E ---------
-    # Cross-temporal decoding, one network per stage: ODRD's here, ODR's in
-    # parallel_blocks (the split that gave the two processes equal shares).
-    decoding_blocks(run, hp, model_dir, decode_at, ['odrd'])
-
     # ---------------------------------------------------------------- behaviour -------
-    # parallel_blocks (below): started beside the blocks above, or run now with --serial.
+    # parallel_blocks (below): started beside the blocks above, or run now with --serial;
+    # then the shared dPCA and decoding blocks.
     if other is None:
         parallel_blocks(run, *tail)
+        shared.run_all(run)
     else:
+        other.run_shared(run)
         if not _same_rng_state(rng_start, hp['rng'].get_state()):
             common.note('blocks of this process drew from hp[\'rng\']: the parallel '
                         'blocks drew from its state at their start (--serial keeps one '
@@ -393,12 +403,11 @@ def _same_rng_state(a, b):
     return a[0] == b[0] and all(np.array_equal(x, y) for x, y in zip(a[1:], b[1:]))
 
 
-def parallel_blocks(run, args, hp, log, model_dir, trial_list_odr_odrd, trial_list_antisacc,
-                    decode_at):
-    """The behaviour (distractor, saccade errors) and ODR decoding blocks: they draw
-    trials from hp['rng'] or read only the model folder, so Main_analysis runs them in a
-    second process beside the other blocks (--serial: after them). Returns the state
-    hp['rng'] is left in."""
+def parallel_blocks(run, args, hp, log, model_dir, trial_list_odr_odrd, trial_list_antisacc):
+    """The behaviour blocks (distractor, saccade errors): they draw their trials from
+    hp['rng'] and need nothing else the other blocks compute, so Main_analysis runs them
+    in a second process beside those (--serial: after them). Returns the state hp['rng']
+    is left in."""
     from analysis.behaviour import odrd_distractor_analysis, saccade_distribut_analysis
     anti = [r for r in common.ANTI_RULES if r in hp['rule_trains']]
 
@@ -414,17 +423,14 @@ def parallel_blocks(run, args, hp, log, model_dir, trial_list_odr_odrd, trial_li
         run(saccade_distribut_analysis, hp, log, rule, model_dir, anti_behaviour)
     # Every stage checkpoint instead of a sample:
     # run(odrd_distractor_analysis, hp, log, model_dir, trial_list_odr_odrd)
-
-    # ---------------------------------------------------------------- Fig S5E ---------
-    decoding_blocks(run, hp, model_dir, decode_at, ['odr'])
-    # run(Decoder_analysis, hp, model_dir, trial_num=616960, window_size=10, test_num=2)
     return hp['rng'].get_state()
 
 
 def decoding_blocks(run, hp, model_dir, decode_at, rules):
     """Decoder_analysis of each rule in `rules` (if trained) at its networks of decode_at:
     one per stage, the checkpoint whose performance is closest to the stage's target (the
-    published model: 616960 for mature ODR); a note names the stages without one."""
+    published model: 616960 for mature ODR); a note names the stages without one. `run`:
+    a BlockRunner or a BlockQueue."""
     from analysis.decoding import Decoder_analysis
     for rule in [r for r in rules if r in decode_at]:
         none = [s for s, t in zip(stages.STAGES, decode_at[rule]) if t is None]

@@ -1,29 +1,31 @@
-"""Writing figure files, optionally in a background process.
+"""Writing figure files, optionally in background processes.
 
-Rendering a figure to PNG and PDF costs far more than building it (about 1 s for a
-nine-panel example-unit figure against 40 ms to pickle it), and Main_analysis writes a
-few hundred figures. Inside ``in_background()`` common.save_figure pickles each figure
-and hands it to one worker process that renders it while the analyses go on computing on
-the other core; common.save_drawn hands over a drawing function and its arrays instead,
-and the worker draws the figure itself (the example units: one figure re-used for all).
-Outside it (the notebook, tests, a user's own calls) figures are written at once, as
-before. The files are the same either way.
+Rendering a figure to PNG and PDF costs far more than building it (about 0.55 s for a
+nine-panel example-unit figure against 40 ms to pickle and unpickle it, on this project's
+2-core machine), and Main_analysis writes a few hundred figures. Inside
+``in_background()`` common.save_figure pickles each figure and hands it to a pool of
+worker processes (two on a machine with two cores or more) that render it while the
+analyses go on computing; common.save_drawn hands over a drawing function and its arrays
+instead, and a worker draws the figure itself (the example units: one figure re-used for
+all). Outside it (the notebook, tests, a user's own calls) figures are written at once,
+as before. The files are the same either way.
 
-This module imports only matplotlib: the worker starts in about a second, without
+This module imports only matplotlib: a worker starts in about a second, without
 TensorFlow.
 """
 
 import contextlib
 import multiprocessing
+import os
 import pickle
 import signal
 from concurrent.futures import ProcessPoolExecutor
 
-# Pickled figures waiting for the worker are bounded: past this many the caller waits for
-# the oldest, so memory stays bounded when figures come faster than they are rendered
-# (a nine-panel example-unit figure pickles to ~0.4 MB: ~100 MB at most). Main_analysis
-# draws its 162 example-unit figures in a burst; with room for them the blocks after go
-# on computing while the worker renders, instead of waiting.
+# Figures waiting for the workers are bounded: past this many the caller waits for the
+# oldest, so memory stays bounded when figures come faster than they are rendered (a
+# pickled nine-panel figure is ~0.4 MB: ~100 MB at most). Main_analysis queues its 162
+# example-unit figures in a burst; with room for them the blocks after go on computing
+# while the workers render, instead of waiting.
 MAX_PENDING = 256
 
 PNG_COMPRESS_LEVEL = 3
@@ -78,11 +80,17 @@ def _draw_and_write(draw, kwargs, path, formats, dpi, tight):
 
 
 class BackgroundSaver(object):
-    """One worker process that writes pickled figures; see in_background()."""
+    """Worker processes that write queued figures; see in_background().
 
-    def __init__(self):
+    Two workers on a machine with two cores or more: while the analyses compute, they
+    share the cores with them; once the analyses are done, the figures still queued are
+    written two at a time instead of one (the end of Main_analysis)."""
+
+    def __init__(self, workers=None):
+        if workers is None:
+            workers = min(2, os.cpu_count() or 1)
         self._pool = ProcessPoolExecutor(
-            1, mp_context=multiprocessing.get_context('spawn'), initializer=_worker_init)
+            workers, mp_context=multiprocessing.get_context('spawn'), initializer=_worker_init)
         self._pending = []      # (future, path)
         self.written = 0
 

@@ -112,26 +112,52 @@ def block_label(fn, args, kwargs):
     return ' '.join(parts)
 
 
+class BlockQueue(object):
+    """Blocks recorded with BlockRunner's call form, ``queue(fn, *args, **kwargs)``, to be
+    run later: shared by two processes (ParallelBlocks(..., shared=queue.blocks)) or here,
+    in order (``queue.run_all(run)``)."""
+
+    def __init__(self):
+        self.blocks = []           # (fn, args, kwargs)
+
+    def __call__(self, fn, *args, **kwargs):
+        self.blocks.append((fn, args, kwargs))
+
+    def __len__(self):
+        return len(self.blocks)
+
+    def run_all(self, run):
+        for fn, args, kwargs in self.blocks:
+            run(fn, *args, **kwargs)
+
+
 class ParallelBlocks(object):
     """Blocks run by ``fn(run, *args)`` in a second process while this one runs others.
 
-    On a 2-core machine the behaviour and population blocks of Main_analysis (TensorFlow
-    forward passes, SVC fits, dPCA) then compute beside the PSTH and figure blocks instead
-    of after them. ``fn`` gets a BlockRunner of its own in a spawned process (no
+    On a 2-core machine the behaviour blocks of Main_analysis (TensorFlow forward passes
+    of 8,192 trials per checkpoint) then compute beside the PSTH and figure blocks instead
+    of after them, and its decoding and dPCA blocks are shared. ``fn`` gets a BlockRunner of its own in a spawned process (no
     TensorFlow state is inherited); everything it prints (TensorFlow's lines included)
     goes to a temporary file, shown here by ``join``. The blocks must not need what this
     process computes meanwhile: they read the model folder, and hp as it was at the start
     (its RandomState included: fn may return the state its draws leave for the caller to
     continue from).
 
+    ``shared``: blocks (fn, args, kwargs) that either process may run, in this order, each
+    by the first process free to take it: the second process takes them after fn, this
+    one in ``run_shared`` (before join). Which process is faster depends on the machine
+    and its load; shared blocks keep both busy until the end. They must give the same
+    result in either process: read the model folder only, draw from no shared generator.
+
     Usage::
 
-        with ParallelBlocks(fn, hp, log, model_dir) as other:
+        with ParallelBlocks(fn, hp, log, model_dir, shared=blocks) as other:
             run(...)                       # blocks of this process
+            other.run_shared(run)          # shared blocks, while the other takes them too
             result = other.join(run)       # its output, its blocks counted in run
     """
 
-    def __init__(self, fn, *args):
+    def __init__(self, fn, *args, shared=()):
         # Two processes share the cores until close(): one TensorFlow thread each (see
         # common.SESSION_THREADS), in this process's sessions made meanwhile too.
         self._threads_before, common.SESSION_THREADS = common.SESSION_THREADS, 1
@@ -140,12 +166,20 @@ class ParallelBlocks(object):
         fd, self._result = tempfile.mkstemp(prefix='blocks_', suffix='.pkl')
         os.close(fd)
         ctx = multiprocessing.get_context('spawn')
+        self._shared = list(shared)
+        self._next_shared = ctx.Value('i', 0)       # index of the next shared block to take
         # daemon: ended with this process if it stops early (an error in its own blocks)
         self._proc = ctx.Process(target=_child, name='parallel-blocks', daemon=True,
-                                 args=(fn, args, self._log, self._result, common.FIGURE_ROOT))
+                                 args=(fn, args, self._log, self._result, common.FIGURE_ROOT,
+                                       self._shared, self._next_shared))
         self._proc.start()
         self._t0 = time.time()
         atexit.register(self.close)
+
+    def run_shared(self, run):
+        """Run the shared blocks the other process has not taken, through ``run``; returns
+        how many this process ran."""
+        return run_shared_blocks(run, self._shared, self._next_shared)
 
     def join(self, run):
         """Show the blocks' output (as it is written, until they end), add their counts and
@@ -207,8 +241,25 @@ class ParallelBlocks(object):
         return False
 
 
-def _child(fn, args, log_path, result_path, figure_root):
-    """ParallelBlocks' process: output to log_path, fn's counts and result to result_path."""
+def run_shared_blocks(run, blocks, next_index):
+    """Take blocks (fn, args, kwargs) in order from a list two processes share, each by
+    the first that asks (next_index: a multiprocessing Value, the next block's index), and
+    run them through ``run``; returns how many were run here."""
+    n = 0
+    while True:
+        with next_index.get_lock():
+            i = next_index.value
+            next_index.value = i + 1
+        if i >= len(blocks):
+            return n
+        fn, args, kwargs = blocks[i]
+        run(fn, *args, **kwargs)
+        n += 1
+
+
+def _child(fn, args, log_path, result_path, figure_root, shared, next_shared):
+    """ParallelBlocks' process: output to log_path, fn's counts and result to result_path;
+    after fn, the shared blocks it can take."""
     fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -220,6 +271,7 @@ def _child(fn, args, log_path, result_path, figure_root):
     common.SESSION_THREADS = 1
     run = BlockRunner()
     result = fn(run, *args)
+    run_shared_blocks(run, shared, next_shared)
     tmp = result_path + '.tmp'
     with open(tmp, 'wb') as f:
         pickle.dump({'done': run.done, 'skipped': run.skipped, 'reasons': run.reasons,
