@@ -163,10 +163,39 @@ def _time_loop(body, n_steps, carry, n_outputs, reverse=False, name=None):
     return tuple(ta.stack() for ta in final[2:])
 
 
+class StepDrive(object):
+    """The drive of the leaky RNN computed step by step: (x_t·W_in + b) + ξ_t for step t.
+
+    The same numbers as the (T, B, N) drive ``_time_matmul(x, W_in) + b + ξ`` (each row of
+    the product is the same n_input-term dot product; tests/test_network.py checks the
+    outputs bit for bit), without writing and reading three (T, B, n_rnn) arrays. Measured
+    on the paper model, one TensorFlow thread (2026-11-29, quiet machine, best of three):
+    the distractor analysis's 8,192 last-step trials 3.46–3.54 s of CPU instead of
+    3.69–3.90 s; H of the six tasks' test trials at five checkpoints 1.06–1.09 s instead of
+    1.20–1.24 s. (The drive alone, as one (T, B, N) graph, took 0.24 s of a 2,048-trial
+    pass.) Training keeps the whole-array drive: its gradient needs it.
+    x (T, B, n_input); w_in (n_input, N); bias (N,); noise (T, B, N) or None.
+    """
+
+    def __init__(self, x, w_in, bias, noise):
+        self.x, self.w_in, self.bias, self.noise = x, w_in, bias, noise
+
+    def at(self, t):
+        d = tf.matmul(self.x[t], self.w_in) + self.bias
+        return d if self.noise is None else d + self.noise[t]
+
+    def n_steps(self):
+        return tf.shape(self.x)[0]
+
+    def h0(self, w_rec):
+        return tf.zeros(tf.stack([tf.shape(self.x)[1], tf.shape(w_rec)[1]]), dtype=tf.float32)
+
+
 def leaky_recurrence(drive, w_rec, alpha, activation, with_gradient=True, final_only=False):
     """h (T, B, N) of h_t = h_{t-1} + alpha·(f(z_t) − h_{t-1}), z_t = drive_t + h_{t-1}·w_rec.
 
-    drive (T, B, N) already holds the input projection, the bias and the noise; h_0 = 0.
+    drive (T, B, N) already holds the input projection, the bias and the noise; or, without
+    gradient, a StepDrive that computes each step's drive inside the loop. h_0 = 0.
     final_only (no gradient): h_T alone, as (1, B, N) — nothing stacked over time (the
     behaviour analyses score the last step only).
     With with_gradient, backpropagation through time is written out by hand: the reverse
@@ -180,11 +209,18 @@ def leaky_recurrence(drive, w_rec, alpha, activation, with_gradient=True, final_
     hence the spread) and ~50 % longer at n_rnn 32–64 (one run each).
     """
     f = get_activation(activation)
-    h0 = tf.zeros_like(drive[0])
-    n_steps = tf.shape(drive)[0]
+    if isinstance(drive, StepDrive):
+        if with_gradient:
+            raise ValueError('a StepDrive is for the loops without gradient')
+        h0, n_steps, drive_at = drive.h0(w_rec), drive.n_steps(), drive.at
+    else:
+        h0, n_steps = tf.zeros_like(drive[0]), tf.shape(drive)[0]
+
+        def drive_at(t):
+            return drive[t]
 
     def advance(t, h):
-        return h + alpha * (f(drive[t] + tf.matmul(h, w_rec)) - h)
+        return h + alpha * (f(drive_at(t) + tf.matmul(h, w_rec)) - h)
 
     if final_only:
         _, h = tf.while_loop(lambda t, h: t < n_steps, lambda t, h: (t + 1, advance(t, h)),
@@ -400,6 +436,11 @@ class Model(object):
                     bias = tf.get_variable('bias', [n_rnn],
                                            initializer=tf.zeros_initializer())
                 w_in, w_rec = kernel[:n_input], kernel[n_input:]
+                if not with_gradient:
+                    _take_noise_op_seed()
+                    return leaky_recurrence(StepDrive(x, w_in, bias, noise), w_rec, alpha,
+                                            hp['activation'], with_gradient=False,
+                                            final_only=final_only)
                 drive = _time_matmul(x, w_in) + bias
             else:
                 with tf.variable_scope('rnn/leaky_rnn_cell_separate_input'):
