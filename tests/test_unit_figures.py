@@ -69,11 +69,14 @@ def no_templates():
     uf.forget_templates()
 
 
-def test_grid_figure_reused_for_a_second_unit_is_a_new_figure():
-    M, lo, hi, radial = unit(0, 1e-3)           # tiny values: an offset text on the y axis
+# values below 1e-5 or above 1e6 put an offset text ('1e−6', '1e6') above the y axis,
+# next to the panel titles
+@pytest.mark.parametrize('first_scale, second_scale', [(1e-6, 20.0), (1.0, 1e7), (1e7, 1e-6)])
+def test_grid_figure_reused_for_a_second_unit_is_a_new_figure(first_scale, second_scale):
+    M, lo, hi, radial = unit(0, first_scale)
     first = uf.unit_grid_figure(T_AXIS, M, lo, hi, radial, 0.5, 'green', 'first unit')
     pixels(first)
-    M, lo, hi, radial = unit(1, 20.0)
+    M, lo, hi, radial = unit(1, second_scale)
     second = uf.unit_grid_figure(T_AXIS, M, lo, hi, radial, 2.0, 'red', 'second unit')
     assert second is first                      # the same figure, redrawn
     np.testing.assert_array_equal(
