@@ -12,7 +12,9 @@ but whose folder is missing are named in one warning and left out.
 Each block runs through ``run(...)`` (analysis.runner.BlockRunner): a block whose data the
 model does not hold (common.DataUnavailable: a rule it was not trained on, a stage without
 checkpoints, a missing pickle) prints one [skipped] line and the run goes on; any other
-error is a bug and stops the run with its traceback. Figures go to
+error is a bug and stops the run with its traceback. The dPCA and decoding blocks are
+queued with ``shared(...)`` instead (the same call form): with two cores or more each is
+run by whichever of the script's two processes is free first. Figures go to
 figure/figure_<model folder>/.
 """
 
@@ -87,7 +89,8 @@ def main(argv=None):
 
 def run_blocks(args, hp, log, model_dir, run):
     """The analysis blocks, in the order of the paper's figures: each runs through
-    ``run(...)`` (BlockRunner); uncomment a line to add its block."""
+    ``run(...)`` (BlockRunner) or, for dPCA and decoding, ``shared(...)`` (BlockQueue);
+    uncomment a line to add its block."""
     # The analyses import TensorFlow (seconds of start-up): only now, so that --help, bad
     # arguments and unreadable model files are answered at once.
     from analysis.activity import compute_H  # noqa: F401  (the commented lines)
