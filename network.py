@@ -187,8 +187,9 @@ class StepDrive(object):
     def n_steps(self):
         return tf.shape(self.x)[0]
 
-    def h0(self, w_rec):
-        return tf.zeros(tf.stack([tf.shape(self.x)[1], tf.shape(w_rec)[1]]), dtype=tf.float32)
+    def h0(self):
+        return tf.zeros(tf.stack([tf.shape(self.x)[1], tf.shape(self.w_in)[1]]),
+                        dtype=tf.float32)
 
 
 def leaky_recurrence(drive, w_rec, alpha, activation, with_gradient=True, final_only=False):
@@ -212,7 +213,7 @@ def leaky_recurrence(drive, w_rec, alpha, activation, with_gradient=True, final_
     if isinstance(drive, StepDrive):
         if with_gradient:
             raise ValueError('a StepDrive is for the loops without gradient')
-        h0, n_steps, drive_at = drive.h0(w_rec), drive.n_steps(), drive.at
+        h0, n_steps, drive_at = drive.h0(), drive.n_steps(), drive.at
     else:
         h0, n_steps = tf.zeros_like(drive[0]), tf.shape(drive)[0]
 
@@ -436,12 +437,11 @@ class Model(object):
                     bias = tf.get_variable('bias', [n_rnn],
                                            initializer=tf.zeros_initializer())
                 w_in, w_rec = kernel[:n_input], kernel[n_input:]
-                if not with_gradient:
-                    _take_noise_op_seed()
-                    return leaky_recurrence(StepDrive(x, w_in, bias, noise), w_rec, alpha,
-                                            hp['activation'], with_gradient=False,
-                                            final_only=final_only)
-                drive = _time_matmul(x, w_in) + bias
+                if with_gradient:
+                    drive = _time_matmul(x, w_in) + bias
+                else:
+                    # computed step by step inside the loop, the noise included
+                    drive, noise = StepDrive(x, w_in, bias, noise), None
             else:
                 with tf.variable_scope('rnn/leaky_rnn_cell_separate_input'):
                     w_rec = tf.get_variable('kernel', [n_rnn, n_rnn], initializer=init)
