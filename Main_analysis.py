@@ -197,7 +197,7 @@ def run_blocks(args, hp, log, model_dir, run):
             psth=[(e, oppo) for e in epochs for oppo in ((False, True) if rule == 'odrd'
                                                          else (False,))],
             means=stages.expand_trial_list(trial_list_sample, rule),   # sample units, PCA
-            # H kept for the dPCA and decoding blocks of this process
+            # H kept for the shared dPCA and decoding blocks this process takes
             H=[t for t in decode_at.get(rule, []) if t is not None])
     run(prepare_activity, hp, model_dir, plan, recompute=recompute)
     run(generate_neuron_info, hp, model_dir, ['stim1', 'delay1'], trial_list_odr_odrd, wm,

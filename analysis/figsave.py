@@ -99,23 +99,20 @@ class BackgroundSaver(object):
         import matplotlib.pyplot as plt
         data = pickle.dumps(fig)
         plt.close(fig)
-        self._wait_for_room()
-        self._pending.append((self._pool.submit(_write_pickled, data, path, formats, dpi,
-                                                 tight),
-                              path))
-        return ['{}.{}'.format(path, ext) for ext in formats]
+        return self._queue(path, formats, _write_pickled, data, path, formats, dpi, tight)
 
     def submit_drawn(self, draw, kwargs, path, formats, dpi, tight=True):
-        """Queue a figure drawn by ``draw(**kwargs)`` in the worker; returns its paths."""
-        self._wait_for_room()
-        self._pending.append((self._pool.submit(_draw_and_write, draw, kwargs, path, formats,
-                                                 dpi, tight),
-                              path))
-        return ['{}.{}'.format(path, ext) for ext in formats]
+        """Queue a figure drawn by ``draw(**kwargs)`` in a worker; returns its paths."""
+        return self._queue(path, formats, _draw_and_write, draw, kwargs, path, formats, dpi,
+                           tight)
 
-    def _wait_for_room(self):
+    def _queue(self, path, formats, writer, *args):
+        """writer(*args) in a worker, writing path.<ext> for the formats; waits while
+        MAX_PENDING figures are queued. Returns those paths."""
         while len(self._pending) >= MAX_PENDING:
             self._collect(self._pending.pop(0))
+        self._pending.append((self._pool.submit(writer, *args), path))
+        return ['{}.{}'.format(path, ext) for ext in formats]
 
     def _collect(self, item):
         future, path = item

@@ -136,12 +136,12 @@ class ParallelBlocks(object):
 
     On a 2-core machine the behaviour blocks of Main_analysis (TensorFlow forward passes
     of 8,192 trials per checkpoint) then compute beside the PSTH and figure blocks instead
-    of after them, and its decoding and dPCA blocks are shared. ``fn`` gets a BlockRunner of its own in a spawned process (no
-    TensorFlow state is inherited); everything it prints (TensorFlow's lines included)
-    goes to a temporary file, shown here by ``join``. The blocks must not need what this
-    process computes meanwhile: they read the model folder, and hp as it was at the start
-    (its RandomState included: fn may return the state its draws leave for the caller to
-    continue from).
+    of after them, and its decoding and dPCA blocks are shared. ``fn`` gets a BlockRunner
+    of its own in a spawned process (no TensorFlow state is inherited); everything it
+    prints (TensorFlow's lines included) goes to a temporary file, shown here by ``join``.
+    The blocks must not need what this process computes meanwhile: they read the model
+    folder, and hp as it was at the start (its RandomState included: fn may return the
+    state its draws leave for the caller to continue from).
 
     ``shared``: blocks (fn, args, kwargs) that either process may run, in this order, each
     by the first process free to take it: the second process takes them after fn, this
