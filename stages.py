@@ -56,6 +56,14 @@ TARGET_KEYS = {'early': 'early_target_perf', 'mid': 'mid_target_perf',
                'mature': 'mature_target_perf'}
 GROWTH_LABELS = ('=>E', 'E=>MID', 'MID=>A', 'MATURE')
 
+# The automatic stage selection's settings (the original's defaults of print_basic_info):
+# windows of AVR_WINDOW + 1 checkpoints, ±PERF_MARGIN around a target, at most
+# MAX_PER_STAGE checkpoints per stage. Every script, the notebook and the report use these
+# names, so that one model gets the same stages in every command.
+AVR_WINDOW = 9
+PERF_MARGIN = 0.05
+MAX_PER_STAGE = 30
+
 
 class DataUnavailable(ValueError):
     """The model does not hold the data an analysis asks for; the message says what is
@@ -97,7 +105,7 @@ def growth_label(perf, hp):
     return GROWTH_LABELS[3]
 
 
-def criteria(hp, auto=False, avr_window=9, perf_margin=0.05):
+def criteria(hp, auto=False, avr_window=AVR_WINDOW, perf_margin=PERF_MARGIN):
     """{stage: one-line text of what puts a checkpoint in it} for summaries: the stage of
     a checkpoint's own performance, or (auto) range_auto_select's rule."""
     t = targets(hp)
@@ -217,8 +225,8 @@ def limit_stage(trials, stage, limit):
     return trials[start:start + limit]
 
 
-def range_auto_select(hp, log, rules=None, avr_window=9, perf_margin=0.05,
-                      max_trial_num_limit=30, exclude=()):
+def range_auto_select(hp, log, rules=None, avr_window=AVR_WINDOW, perf_margin=PERF_MARGIN,
+                      max_trial_num_limit=MAX_PER_STAGE, exclude=()):
     """Checkpoints typical of each stage, per rule (see "stage selection" in the module
     docstring): windows of avr_window + 1 checkpoints whose mean performance lies within
     ±perf_margin of the early target (tested first), of the mid target, or is at least
@@ -248,3 +256,87 @@ def range_auto_select(hp, log, rules=None, avr_window=9, perf_margin=0.05,
                                                       max_trial_num_limit)]
                      for s in STAGES}
     return out
+
+
+# ----------------------------------------------------------------------------------------
+# Stage dicts the analyses are given
+# ----------------------------------------------------------------------------------------
+def stages_with_fallback(hp, log, selection, limit=MAX_PER_STAGE):
+    """Stage dict for every trained rule: the automatic selection, with each stage it left
+    empty filled from the checkpoints' own performance. Main_analysis, the notebook and
+    the reports use this one rule.
+
+    selection: the stage dict of print_basic_info(auto_range_select=True) (or {}). For a
+    rule whose selection has an empty stage (a model still learning the rule, a short
+    demo run), that stage gets the checkpoints whose own logged performance puts them in
+    it (stage_of_perf) and that the selection did not place in another stage, at most
+    ``limit`` (limit_stage). One note per such rule (tools.note) says which stages were
+    empty and what was used instead (or that nothing was).
+    """
+    out = {}
+    for rule in hp['rule_trains']:
+        auto = selection.get(rule, {})
+        out[rule] = {s: sorted(auto.get(s, [])) for s in STAGES}
+        empty = [s for s in STAGES if not out[rule][s]]
+        if not empty:
+            continue
+        taken = {t for s in STAGES for t in out[rule][s]}
+        own = group_by_stage(hp, log, log['trials'], rule)
+        used = []
+        for s in empty:
+            out[rule][s] = limit_stage([t for t in own[s] if t not in taken], s, limit)
+            crit = criteria(hp)[s]
+            used.append('{}: {}'.format(s, '{} checkpoint(s) with {}'.format(
+                len(out[rule][s]), crit) if out[rule][s] else 'none ({})'.format(crit)))
+        tools.note('{}: automatic selection has no {} checkpoint; using each checkpoint\'s '
+                   'own performance instead — {}'.format(rule, '/'.join(empty),
+                                                         '; '.join(used)))
+    return out
+
+
+def sub_stages(stage_dict, rules):
+    """The part of a stage dict about ``rules`` (those the dict holds)."""
+    return {r: stage_dict[r] for r in rules if r in stage_dict}
+
+
+def last_of_each_stage(stage_dict):
+    """Stage dict keeping only the last checkpoint of every stage."""
+    return {r: {s: list(v)[-1:] for s, v in st.items()} for r, st in stage_dict.items()}
+
+
+def thin_stages(stage_dict, n_per_stage):
+    """Stage dict keeping at most n_per_stage evenly spaced checkpoints of every stage
+    (first and last included), for analyses that are costly per checkpoint."""
+    out = {}
+    for rule, by_stage in stage_dict.items():
+        out[rule] = {}
+        for name, trials in by_stage.items():
+            trials = sorted(trials)
+            if len(trials) > n_per_stage:
+                idx = np.unique(np.linspace(0, len(trials) - 1, n_per_stage).round().astype(int))
+                trials = [trials[i] for i in idx]
+            out[rule][name] = trials
+    return out
+
+
+def representative_checkpoint(hp, log, trial_list, rule, stage):
+    """The checkpoint of ``stage`` whose performance on ``rule`` is closest to that
+    stage's target (targets); None if the stage has no checkpoint.
+
+    Used to pick one network per stage for decoding and dPCA.
+    """
+    trials = group_by_stage(hp, log, trial_list, rule)[stage]
+    if not trials:
+        return None
+    target = targets(hp)[stage]
+    return min(trials, key=lambda t: abs(perf_at(log, rule, t) - target))
+
+
+def representative_checkpoints(hp, log, trial_list, rule):
+    """{stage: representative_checkpoint or None} of ``rule``; every stage None for a
+    rule the trial list (a stage dict) does not hold. A figure given None for its
+    checkpoint says the stage has none."""
+    try:
+        return {s: representative_checkpoint(hp, log, trial_list, rule, s) for s in STAGES}
+    except DataUnavailable:
+        return {s: None for s in STAGES}

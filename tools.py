@@ -10,8 +10,10 @@ This module imports no TensorFlow: the scripts use it before parsing their argum
 """
 
 import argparse
+import contextlib
 import errno
 import json
+import logging
 import os
 import pickle
 import sys
@@ -453,3 +455,53 @@ def smooth(x, window):
     end = np.minimum(idx + window + 1, x.size)
     return (csum[end] - csum[idx]) / (end - idx)
 
+
+
+# ----------------------------------------------------------------------------------------
+# Notices to the user
+# ----------------------------------------------------------------------------------------
+# A notice (a figure without data, a stage filled another way, checkpoints missing on
+# disk) goes through the standard logging module: printed on stderr as '[analysis] ...'
+# by the handler below, and seen by whoever listens (collect_notes), e.g. the block
+# runner, which quotes a block's notices as the reason it drew nothing.
+NOTICE_LOGGER = logging.getLogger('rnn_brain_maturation.notice')
+
+
+class _StderrHandler(logging.Handler):
+    """Prints to the sys.stderr of the moment (a notebook's or pytest's replaced stream
+    included), not the one there was when the handler was made."""
+
+    def emit(self, record):
+        print('[analysis] ' + record.getMessage(), file=sys.stderr, flush=True)
+
+
+if not NOTICE_LOGGER.handlers:
+    NOTICE_LOGGER.addHandler(_StderrHandler(logging.INFO))
+    NOTICE_LOGGER.setLevel(logging.INFO)
+    NOTICE_LOGGER.propagate = False
+
+
+def note(msg):
+    """A user-facing notice on stderr, '[analysis] <msg>' (see collect_notes)."""
+    NOTICE_LOGGER.info(msg)
+
+
+class _NoteList(logging.Handler):
+    def __init__(self, notes):
+        super().__init__(logging.INFO)
+        self.notes = notes
+
+    def emit(self, record):
+        self.notes.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def collect_notes():
+    """Within the block, the notices given (note) are also appended to the list yielded."""
+    notes = []
+    handler = _NoteList(notes)
+    NOTICE_LOGGER.addHandler(handler)
+    try:
+        yield notes
+    finally:
+        NOTICE_LOGGER.removeHandler(handler)

@@ -6,8 +6,8 @@ H pickles hold numpy float32 arrays (T, 128, n_rnn): 'test' trials (16 per locat
 location index = trial // 16), input noise off, recurrent noise on (sigma_rec). As in the
 original they are written only when asked — compute_H(..., save_H_pickle=True) (its
 default) or Get_H(..., save_H=True); every other reader of H goes through iter_H / Get_H,
-which read an existing pickle or compute H without writing it (analysis/cache.py keeps
-it, and what is derived from it, in memory).
+which read an existing pickle or compute H without writing it (the analysis session's
+caches keep it, and what is derived from it, in memory: analysis/session.py).
 """
 
 import os
@@ -19,7 +19,8 @@ from tqdm.auto import tqdm
 import stages
 import task
 import tools
-from analysis import common
+from analysis import cache, common, session
+from analysis.blocks import block
 from network import Model
 
 # CheckpointRunner keeps the recurrent noise it draws, up to this many bytes (float32): the
@@ -52,7 +53,7 @@ class CheckpointRunner(object):
         self.model_dir = model_dir
         self.model = Model(model_dir, hp=hp, sigma_rec=sigma_rec, restore_only=True)
         self.hp = self.model.hp
-        threads = common.SESSION_THREADS
+        threads = session.current().threads
         self.sess = tf.Session(config=None if threads is None else tf.ConfigProto(
             intra_op_parallelism_threads=threads, inter_op_parallelism_threads=threads))
         self._ctx = self.sess.as_default()
@@ -180,6 +181,7 @@ def _write_task_info(hp, model_dir, rules):
     return task_info, store
 
 
+@block()
 def gen_task_info(hp, log, model_dir, rules=None, return_trial_store=False):
     """Write model_dir/task_info.pkl: rule → {'in_loc' (128,) location index per test
     trial, 'in_loc_2'… for further stimuli, 'in_loc_set', 'epoch_info' (steps)}.
@@ -194,6 +196,15 @@ def gen_task_info(hp, log, model_dir, rules=None, return_trial_store=False):
     return (task_info, store) if return_trial_store else task_info
 
 
+def rule_task_info(hp, model_dir, rule):
+    """task_info[rule] of the model (task_info.pkl extended first if it lacks the rule).
+
+    Raises DataUnavailable naming the model's rules for a rule it was not trained on.
+    """
+    common.check_rule(hp, rule)
+    return task_info_for(hp, model_dir, [rule])[rule]
+
+
 def task_info_for(hp, model_dir, rules):
     """task_info dict holding every rule of ``rules`` (task_info.pkl extended if needed)."""
     rules = common.as_list(rules, 'rules')
@@ -205,6 +216,7 @@ def task_info_for(hp, model_dir, rules):
     return task_info
 
 
+@block()
 def compute_H(hp, log, model_dir, rules=None, trial_list=None, recompute=False,
               save_H_pickle=True, verbose=True):
     """Hidden activity of every (checkpoint, rule) → <trial>/H_<rule>.pkl.
@@ -259,17 +271,17 @@ def compute_H_at(hp, model_dir, rules, trials, recompute=False, save_H_pickle=Tr
     return None if save_H_pickle else out
 
 
-def iter_H(hp, model_dir, wanted, verbose=True, desc='H', cache=True):
+def iter_H(hp, model_dir, wanted, verbose=True, desc='H', keep=True):
     """Yield (trial, {rule: H (T, 128, n_rnn) float32}) for wanted = {trial: [rules]}, in
     trial order, one checkpoint at a time (memory: one checkpoint's H).
 
-    Each H comes from cache.H_CACHE, else an existing H_<rule>.pkl (ours or the
+    Each H comes from the session's H cache, else an existing H_<rule>.pkl (ours or the
     original's), else is computed — nothing is written. The graph is built once, at the
     first checkpoint that needs computing; each checkpoint is restored once and its
-    rules run in one session call. With ``cache`` computed H also go to cache.H_CACHE
-    (within its byte budget).
+    rules run in one session call. With ``keep`` computed H also go to the session's H
+    cache (within its byte budget).
     """
-    from analysis import cache as hcache
+    h_cache = session.current().H
     wanted = {int(t): list(rules) for t, rules in wanted.items() if rules}
     if not wanted:
         return
@@ -285,7 +297,7 @@ def iter_H(hp, model_dir, wanted, verbose=True, desc='H', cache=True):
                       leave=False):
             out, todo = {}, []
             for rule in wanted[t]:
-                H = hcache.H_CACHE.get(hcache.h_key(model_dir, t, rule))
+                H = h_cache.get(cache.h_key(model_dir, t, rule))
                 if H is None and os.path.isfile(common.H_path(model_dir, t, rule)):
                     H = common.load_H(model_dir, t, rule)
                 if H is None:
@@ -302,8 +314,8 @@ def iter_H(hp, model_dir, wanted, verbose=True, desc='H', cache=True):
                                               for r in todo])
                 for rule, h in zip(todo, Hs):
                     out[rule] = h.astype(np.float32, copy=False)
-                    if cache:
-                        hcache.H_CACHE.put(hcache.h_key(model_dir, t, rule), out[rule])
+                    if keep:
+                        h_cache.put(cache.h_key(model_dir, t, rule), out[rule])
             yield t, {r: out[r] for r in wanted[t]}
     finally:
         if runner is not None:
@@ -313,7 +325,7 @@ def iter_H(hp, model_dir, wanted, verbose=True, desc='H', cache=True):
 def Get_H(hp, model_dir, trial_num, rule, save_H=False, task_mode='test'):
     """H (T, 128, n_rnn) float32 of one checkpoint and rule on its 'test' trials: read
     from <trial_num>/H_<rule>.pkl if it exists, else computed — and written only if
-    save_H (as the original); computed H are kept in memory (cache.H_CACHE).
+    save_H (as the original); computed H are kept in memory (the session's H cache).
 
     task_mode: only 'test' (the trials H pickles hold) is supported.
     """
@@ -321,6 +333,9 @@ def Get_H(hp, model_dir, trial_num, rule, save_H=False, task_mode='test'):
         raise ValueError("task_mode must be 'test' (the activity of 'test' trials in "
                          "H_<rule>.pkl); got {!r}".format(task_mode))
     common.check_rule(hp, rule)
+    if trial_num is None:      # stages.representative_checkpoints of an empty stage
+        raise common.DataUnavailable('no checkpoint given for rule {!r} (trial_num=None: the '
+                                     'stage has no checkpoint)'.format(rule))
     if os.path.isfile(common.H_path(model_dir, trial_num, rule)):
         return common.load_H(model_dir, trial_num, rule)
     if save_H:
@@ -338,3 +353,26 @@ def H_and_locations(hp, model_dir, trial_num, rule, task_mode='test'):
     H = Get_H(hp, model_dir, trial_num, rule, task_mode=task_mode)
     in_loc = np.asarray(task_info_for(hp, model_dir, [rule])[rule]['in_loc'])
     return H, in_loc
+
+
+def location_means_at(hp, model_dir, rule, trials, verbose=True):
+    """{trial: location means (T, n_loc, n_rnn) float64} of ``rule`` at ``trials``.
+
+    From the session's means cache, else from H (a pickle if present, else computed
+    without writing it, one graph for all missing checkpoints); new means are cached.
+    """
+    means = session.current().means
+    info = rule_task_info(hp, model_dir, rule)
+    n = len(info['in_loc_set'])
+    out, missing = {}, []
+    for t in trials:
+        M = means.get(cache.h_key(model_dir, t, rule))
+        if M is None:
+            missing.append(int(t))
+        else:
+            out[int(t)] = M
+    for t, Hs in iter_H(hp, model_dir, {t: [rule] for t in missing},
+                        verbose=verbose, desc='H {}'.format(rule)):
+        M = common.location_means(Hs[rule], info['in_loc'], n)
+        out[t] = means.put(cache.h_key(model_dir, t, rule), M)
+    return out

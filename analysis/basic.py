@@ -10,7 +10,8 @@ import numpy as np
 
 import stages
 import tools
-from analysis import common
+from analysis import common, session
+from analysis.blocks import block
 
 # Rule curves avoid the stage colours (green, blue, red) used for thresholds and marks.
 RULE_COLORS = ('tab:orange', 'tab:purple', 'tab:brown', 'tab:pink', 'tab:olive',
@@ -78,12 +79,13 @@ def plot_growth(hp, log, model_dir, rules, smooth_growth=True, smooth_window=5,
     ax.set_ylim(bottom=-0.05, top=1.05)
     ax.set_title('Growth of performance')
     ax.legend(bbox_to_anchor=(1.02, 0), loc='lower left', borderaxespad=0, fontsize=8)
-    return common.save_figure(fig, common.figure_path(model_dir, name))
+    return common.save_figure(fig, session.figure_path(model_dir, name))
 
 
+@block(kind='eager')
 def print_basic_info(hp, log, model_dir, smooth_growth=True, smooth_window=5,
-                     auto_range_select=False, avr_window=9, perf_margin=0.05,
-                     max_trial_num_limit=30):
+                     auto_range_select=False, avr_window=stages.AVR_WINDOW,
+                     perf_margin=stages.PERF_MARGIN, max_trial_num_limit=stages.MAX_PER_STAGE):
     """Print the rules and checkpoints of a model, plot its growth of performance (Fig S7)
     and summarise which checkpoints fall in each training stage.
 

@@ -27,7 +27,8 @@ from tqdm.auto import tqdm
 
 import stages
 import task
-from analysis import activity, common
+from analysis import activity, common, session
+from analysis.blocks import block
 from prefetch import Prefetcher
 from network import get_perf, popvec
 
@@ -122,6 +123,7 @@ def _hist(ax, errors, fixating, color, title):
     ax.set_xlabel('saccade error (deg)')
 
 
+@block(kind='behaviour')
 def odrd_distractor_analysis(hp, log, model_dir, trial_list, batch_size=128,
                              chunk_size=DEFAULT_CHUNK, sigma_rec=None, plot=True,
                              verbose=True):
@@ -197,7 +199,7 @@ def odrd_distractor_analysis(hp, log, model_dir, trial_list, batch_size=128,
     if plot:
         res['figures'] = _plot_distractor(hp, log, model_dir, res)
         # The numbers behind the curves, for statistics elsewhere.
-        path = common.figure_path(model_dir, 'odrd', 'distractor', 'odrd_distractor_perf')
+        path = session.figure_path(model_dir, 'odrd', 'distractor', 'odrd_distractor_perf')
         perf_df.assign(stage=stage_s.values).to_csv(path + '.csv')
         mean.to_csv(path + '_stage_mean.csv')
         res['csv'] = [path + '.csv', path + '_stage_mean.csv']
@@ -226,7 +228,7 @@ def _plot_distractor(hp, log, model_dir, res):
     ax.set_ylim(-0.02, 1.02)
     ax.set_title('ODRD: performance by distractor distance (mean ± s.e.m.)')
     ax.legend(fontsize=8)
-    files += common.save_figure(fig, common.figure_path(
+    files += common.save_figure(fig, session.figure_path(
         model_dir, 'odrd', 'distractor', 'odrd_distractor_analysis_by_growth'))
     for d, dd in enumerate(deg):
         fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), sharex=True)
@@ -234,12 +236,13 @@ def _plot_distractor(hp, log, model_dir, res):
             _hist(ax, res['errors'][s][d], res['fixating'][s][d], stages.STAGE_COLORS[s], s)
         axes[0].set_ylabel('trials')
         fig.suptitle('ODRD saccade error, cue–distractor distance {:g} deg'.format(dd))
-        files += common.save_figure(fig, common.figure_path(
+        files += common.save_figure(fig, session.figure_path(
             model_dir, 'odrd', 'distractor', 'saccade_distribut_analysis_by_growth_dis_{}'
             .format(d)))
     return files
 
 
+@block(kind='behaviour')
 def saccade_distribut_analysis(hp, log, rule, model_dir, trial_list, n_batches=8,
                                chunk_size=DEFAULT_CHUNK, sigma_rec=None, plot=True,
                                verbose=True):
@@ -294,7 +297,7 @@ def saccade_distribut_analysis(hp, log, rule, model_dir, trial_list, n_batches=8
             _hist(ax, errors[s], fixating[s], stages.STAGE_COLORS[s], s)
         axes[0].set_ylabel('trials')
         fig.suptitle('{}: saccade error from the target, by stage'.format(rule))
-        path = common.figure_path(model_dir, rule, 'saccade_distribut_analysis_by_growth')
+        path = session.figure_path(model_dir, rule, 'saccade_distribut_analysis_by_growth')
         res['figures'] = common.save_figure(fig, path)
         table.to_csv(path + '.csv')
         res['csv'] = path + '.csv'

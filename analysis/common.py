@@ -18,24 +18,13 @@ any other exception is a bug and stops the run.
 """
 
 import os
-import sys
 
 import numpy as np
 
 import stages
 import tools
+from analysis import figsave
 from stages import STAGES, DataUnavailable  # noqa: F401  (the analysis layer's names)
-
-# Root folder of every figure; figures of a model go to FIGURE_ROOT/figure_<model name>/.
-FIGURE_ROOT = 'figure'
-
-# Threads (per operation and between operations) of the analyses' TensorFlow sessions
-# (activity.CheckpointRunner): None for TensorFlow's default, one per core.
-# runner.ParallelBlocks sets 1 in both of Main_analysis's processes: with the cores busy
-# with the other process, a second thread per session only costs CPU time (a 2,048-trial
-# forward pass of the paper model: 0.83 s of CPU on one thread, 1.10 s on two). Read when
-# a session is made; TensorFlow keeps the per-operation threads of a process's first one.
-SESSION_THREADS = None
 
 # The paper's two task families (Main_analysis and the notebook analyse them by family).
 WM_RULES = ['odr', 'odrd']                                    # working memory
@@ -47,16 +36,9 @@ NEURON_TYPES = ('active_neurons', 'selective_neurons', 'exh_neurons', 'inh_neuro
 N_TYPES = ('exh_neurons', 'mix_neurons')
 
 
-# Every notice of this process, in order: runner.BlockRunner reads the ones a block gave
-# to say why it drew nothing.
-NOTES = []
-
-
 def note(msg):
-    """A user-facing notice (skipped figure, missing data) on stderr."""
-    NOTES.append(msg)
-    del NOTES[:-1000]            # a long notebook session keeps the last ones only
-    print('[analysis] ' + msg, file=sys.stderr)
+    """A user-facing notice (skipped figure, missing data) on stderr (tools.note)."""
+    tools.note(msg)
 
 
 # ----------------------------------------------------------------------------------------
@@ -110,76 +92,6 @@ def stage_groups(hp, log, trial_list, rule, what):
 def trial_stage_map(groups):
     """{trial: stage} of a {stage: [trials]} grouping."""
     return {t: s for s, ts in groups.items() for t in ts}
-
-
-def sub_stages(stage_dict, rules):
-    """The part of a stage dict about ``rules`` (those the dict holds)."""
-    return {r: stage_dict[r] for r in rules if r in stage_dict}
-
-
-def last_of_each_stage(stage_dict):
-    """Stage dict keeping only the last checkpoint of every stage."""
-    return {r: {s: list(v)[-1:] for s, v in st.items()} for r, st in stage_dict.items()}
-
-
-def thin_stages(stage_dict, n_per_stage):
-    """Stage dict keeping at most n_per_stage evenly spaced checkpoints of every stage
-    (first and last included), for analyses that are costly per checkpoint."""
-    out = {}
-    for rule, by_stage in stage_dict.items():
-        out[rule] = {}
-        for name, trials in by_stage.items():
-            trials = sorted(trials)
-            if len(trials) > n_per_stage:
-                idx = np.unique(np.linspace(0, len(trials) - 1, n_per_stage).round().astype(int))
-                trials = [trials[i] for i in idx]
-            out[rule][name] = trials
-    return out
-
-
-def representative_checkpoint(hp, log, trial_list, rule, stage):
-    """The checkpoint of ``stage`` whose performance on ``rule`` is closest to that
-    stage's target (stages.targets); None if the stage has no checkpoint.
-
-    Used to pick one network per stage for decoding and dPCA.
-    """
-    trials = stages.group_by_stage(hp, log, trial_list, rule)[stage]
-    if not trials:
-        return None
-    target = stages.targets(hp)[stage]
-    return min(trials, key=lambda t: abs(stages.perf_at(log, rule, t) - target))
-
-
-def stages_with_fallback(hp, log, selection, limit=30):
-    """Stage dict for every trained rule: the automatic selection, with each stage it left
-    empty filled from the checkpoints' own performance. Main_analysis, the notebook and
-    the report use this one rule.
-
-    selection: the stage dict of print_basic_info(auto_range_select=True) (or {}). For a
-    rule whose selection has an empty stage (a model still learning the rule, a short
-    demo run), that stage gets the checkpoints whose own logged performance puts them in
-    it (stages.stage_of_perf) and that the selection did not place in another stage, at
-    most ``limit`` (stages.limit_stage). One note per such rule says which stages were
-    empty and what was used instead (or that nothing was).
-    """
-    out = {}
-    for rule in hp['rule_trains']:
-        auto = selection.get(rule, {})
-        out[rule] = {s: sorted(auto.get(s, [])) for s in STAGES}
-        empty = [s for s in STAGES if not out[rule][s]]
-        if not empty:
-            continue
-        taken = {t for s in STAGES for t in out[rule][s]}
-        own = stages.group_by_stage(hp, log, log['trials'], rule)
-        used = []
-        for s in empty:
-            out[rule][s] = stages.limit_stage([t for t in own[s] if t not in taken], s, limit)
-            crit = stages.criteria(hp)[s]
-            used.append('{}: {}'.format(s, '{} checkpoint(s) with {}'.format(
-                len(out[rule][s]), crit) if out[rule][s] else 'none ({})'.format(crit)))
-        note('{}: automatic selection has no {} checkpoint; using each checkpoint\'s own '
-             'performance instead — {}'.format(rule, '/'.join(empty), '; '.join(used)))
-    return out
 
 
 def stage_words(hp, log, trials, rule, stage, n_units=None):
@@ -272,16 +184,6 @@ def epoch_label(epoch):
     return str(epoch)
 
 
-def rule_task_info(hp, model_dir, rule):
-    """task_info[rule] of the model (task_info.pkl extended first if it lacks the rule).
-
-    Raises DataUnavailable naming the model's rules for a rule it was not trained on.
-    """
-    check_rule(hp, rule)
-    from analysis.activity import task_info_for  # TensorFlow only when trials are made
-    return task_info_for(hp, model_dir, [rule])[rule]
-
-
 # ----------------------------------------------------------------------------------------
 # Neuron types and unit activity
 # ----------------------------------------------------------------------------------------
@@ -330,16 +232,6 @@ def location_means(H, in_loc, n_loc):
     return np.matmul(weights.T, H)
 
 
-def ensure_neuron_info(hp, model_dir, rule, epoch, trials, verbose=True):
-    """Generate the missing neuron_info_<rule>_<epoch>.pkl of ``trials`` (defaults of
-    generate_neuron_info, which reads or computes H itself and does not write it)."""
-    missing = [t for t in trials
-               if not os.path.isfile(neuron_info_path(model_dir, t, rule, epoch))]
-    if missing:
-        from analysis.neuron_info import generate_neuron_info
-        generate_neuron_info(hp, model_dir, [epoch], missing, [rule], verbose=verbose)
-
-
 # ----------------------------------------------------------------------------------------
 # Files
 # ----------------------------------------------------------------------------------------
@@ -347,26 +239,17 @@ def model_name(model_dir):
     return os.path.basename(os.path.normpath(model_dir))
 
 
-def figure_path(model_dir, *parts):
-    """Path (without extension) FIGURE_ROOT/figure_<model>/<parts...>; folders created."""
-    path = os.path.join(FIGURE_ROOT, 'figure_' + model_name(model_dir), *[str(p) for p in parts])
-    tools.mkdir_p(os.path.dirname(path))
-    return path
-
-
 def save_figure(fig, path, formats=('png', 'pdf'), dpi=150, tight=True):
     """Save a matplotlib figure as <path>.png and <path>.pdf, cropped to its tight bounding
     box (tight=False: the whole figure), close it, return the paths. Inside
     figsave.in_background() (Main_analysis, Main_report) the files are written by a worker
     process and exist when that block ends."""
-    from analysis import figsave
     return figsave.save(fig, path, formats, dpi, tight)
 
 
 def save_drawn(draw, kwargs, path, formats=('png', 'pdf'), dpi=150, tight=True):
     """As save_figure, for the figure ``draw(**kwargs)`` returns: drawn here, or by the
     background worker inside figsave.in_background() (figsave.save_drawn)."""
-    from analysis import figsave
     return figsave.save_drawn(draw, kwargs, path, formats, dpi, tight)
 
 

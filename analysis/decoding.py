@@ -24,7 +24,8 @@ from tqdm.auto import tqdm
 
 import stages
 import tools
-from analysis import activity, common, monkey
+from analysis import activity, common, monkey, session
+from analysis.blocks import block
 
 OFFDIAG_MODES = ('all', 'held_out')
 
@@ -241,6 +242,11 @@ def _epoch_edges_s(epochs, dt):
 # ----------------------------------------------------------------------------------------
 # RNN units
 # ----------------------------------------------------------------------------------------
+def _decoder_needs(need, a):
+    if a.trial_num is not None:
+        need.H(a.model_dir, a.rule, [a.trial_num])
+
+@block(kind='shared', needs=_decoder_needs)
 def Decoder_analysis(hp, model_dir, trial_num, rule='odr', task_mode='test', window_size=2,
                      stride=1, test_num=2, offdiag='all', plot=True, verbose=True):
     """Cross-temporal decoding of the cue location from the units of one checkpoint.
@@ -278,7 +284,7 @@ def Decoder_analysis(hp, model_dir, trial_num, rule='odr', task_mode='test', win
             rule, trial_num, perf, window_size * dt, stride * dt)
         res['figures'] = _plot_matrix(acc, res['times'], stride * dt / 1000.,
                                       len(np.unique(labels)), title,
-                                      common.figure_path(model_dir, rule, name),
+                                      session.figure_path(model_dir, rule, name),
                                       _epoch_edges_s(activity.task_info_for(
                                           hp, model_dir, [rule])[rule]['epoch_info'], dt))
     if verbose:
@@ -291,6 +297,7 @@ def Decoder_analysis(hp, model_dir, trial_num, rule='odr', task_mode='test', win
 # ----------------------------------------------------------------------------------------
 # Monkey units
 # ----------------------------------------------------------------------------------------
+@block(kind='shared')
 def realneuron_Decoder_analysis(neuron_file='data/adultFiringRate8trials.txt', test_size=.25,
                                 test_num=4, time_len=monkey.N_BINS, dt=monkey.BIN_MS,
                                 loc_num=monkey.N_LOC, trial_per_loc=monkey.N_TRIALS,

@@ -28,7 +28,8 @@ from threadpoolctl import threadpool_limits
 
 import stages
 import tools
-from analysis import activity, common, monkey
+from analysis import activity, common, monkey, session
+from analysis.blocks import block
 
 MARGINALIZATIONS = ('t', 's', 'st')
 TITLES = {'t': 'time', 's': 'stimulus', 'st': 'mixing'}
@@ -192,6 +193,11 @@ def _loc_suffix(appoint_loc_analysis, locs):
     return '_locs_' + '_'.join(str(l) for l in locs) if appoint_loc_analysis else ''
 
 
+def _dpca_needs(need, a):
+    if a.trial_num is not None:
+        need.H(a.model_dir, a.rule, [a.trial_num])
+
+@block(kind='shared', needs=_dpca_needs)
 def neuron_dPCA(hp, log, model_dir, trial_num, rule, task_mode='test',
                 appoint_loc_analysis=False, appoint_locs=(0, 4), invert_tcomp_y=False,
                 invert_scomp_y=False, invert_stcomp_y=False, tcomp_ylim=(None, None),
@@ -226,7 +232,7 @@ def neuron_dPCA(hp, log, model_dir, trial_num, rule, task_mode='test',
             rule, trial_num, perf, H.shape[2])
         res['figures'] = _plot_components(
             res, locs, res['times'], title,
-            common.figure_path(model_dir, rule, 'dPCA', '{}_{}_dPCA{}'.format(
+            session.figure_path(model_dir, rule, 'dPCA', '{}_{}_dPCA{}'.format(
                 rule, trial_num, _loc_suffix(appoint_loc_analysis, locs))),
             invert={'t': invert_tcomp_y, 's': invert_scomp_y, 'st': invert_stcomp_y},
             ylims={'t': tcomp_ylim, 's': scomp_ylim, 'st': stcomp_ylim})
@@ -241,6 +247,7 @@ def _ev_text(res):
                      for k in MARGINALIZATIONS)
 
 
+@block(kind='shared')
 def real_neuron_dPCA(neuron_file='data/adultFiringRate8trials.txt', time_len=monkey.N_BINS,
                      trial_per_loc=monkey.N_TRIALS, dt=monkey.BIN_MS,
                      appoint_loc_analysis=False, appoint_locs=(1, 5), invert_tcomp_y=False,

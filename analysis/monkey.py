@@ -27,13 +27,14 @@ import os
 
 import numpy as np
 
-from analysis import common
+from analysis import common, session
+from analysis.blocks import block
 
 N_LOC = 8
 N_TRIALS = 8
 N_BINS = 176
 BIN_MS = 20
-# Figures of monkey files go to FIGURE_ROOT/figure_real_neuron/...
+# Figures of monkey files go to <figure root of the session>/figure_real_neuron/...
 FIGURE_FOLDER = 'real_neuron'
 
 
@@ -228,10 +229,11 @@ def sample_name(path):
 
 
 def figure_path(*parts):
-    """Figure path FIGURE_ROOT/figure_real_neuron/<parts...> (folders created)."""
-    return common.figure_path(FIGURE_FOLDER, *parts)
+    """Figure path <session figure root>/figure_real_neuron/<parts...> (folders created)."""
+    return session.figure_path(FIGURE_FOLDER, *parts)
 
 
+@block()
 def real_neuron_PCA(neuron_file='data/adultneuron.txt', time_len=N_BINS, direc_num=N_LOC,
                     n_components=2, dt=BIN_MS, plot=True):
     """PCA of a unit-format file (one line per unit: direc_num locations × time_len bins

@@ -47,6 +47,7 @@ from scipy import special
 import stages
 import tools
 from analysis import common
+from analysis.blocks import block
 
 # The paired t-test always compares the fixation epoch with the cue epoch.
 BASELINE_EPOCH = 'fix1'
@@ -268,6 +269,15 @@ def neuron_info_from_H(H, in_loc, epochs_dict, epoch, in_loc_set=None, norm=True
 # ----------------------------------------------------------------------------------------
 # Pickles for a model
 # ----------------------------------------------------------------------------------------
+def _generate_needs(need, a):
+    """The pickles of a call with the default classification are made by the plan's pass;
+    a call that recomputes or changes a threshold makes its own."""
+    if not a.recompute and (a.norm, a.annova_p_value, a.paired_ttest_p,
+                            a.abs_active_thresh) == (True, 0.05, 0.05, 1e-3):
+        for rule in common.as_list(a.rules, 'rules'):
+            need.neuron_info(a.model_dir, rule, a.epochs, a.trial_list)
+
+@block(needs=_generate_needs)
 def generate_neuron_info(hp, model_dir, epochs, trial_list, rules, norm=True,
                          annova_p_value=0.05, paired_ttest_p=0.05, abs_active_thresh=1e-3,
                          recompute=False, verbose=True):
@@ -318,7 +328,7 @@ def generate_neuron_info(hp, model_dir, epochs, trial_list, rules, norm=True,
     wanted = {t: [r for r in rules if r in todo_by_rule] for t, todo_by_rule in by_trial.items()}
     written = 0
     for t, Hs in activity.iter_H(hp, model_dir, wanted, verbose=verbose, desc='neuron_info',
-                                 cache=False):
+                                 keep=False):
         for rule, H in Hs.items():
             info = task_info[rule]
             for epoch in by_trial[t][rule]:
@@ -331,3 +341,12 @@ def generate_neuron_info(hp, model_dir, epochs, trial_list, rules, norm=True,
     if verbose:
         print('generate_neuron_info: wrote {} pickle(s), kept {} existing; rules {}, '
               'epochs {}, in {}'.format(written, skipped, rules, epochs, model_dir))
+
+
+def ensure_neuron_info(hp, model_dir, rule, epoch, trials, verbose=True):
+    """Generate the missing neuron_info_<rule>_<epoch>.pkl of ``trials`` (defaults of
+    generate_neuron_info, which reads or computes H itself and does not write it)."""
+    missing = [t for t in trials
+               if not os.path.isfile(common.neuron_info_path(model_dir, t, rule, epoch))]
+    if missing:
+        generate_neuron_info(hp, model_dir, [epoch], missing, [rule], verbose=verbose)

@@ -5,9 +5,11 @@ from sklearn.decomposition import PCA
 from sklearn.preprocessing import StandardScaler
 
 import stages
-from analysis import cache, common
-from analysis.common import (checked_trials, location_means, mark_epochs, pyplot,
-                             range_tag, rule_task_info, stage_groups, time_axis)
+from analysis import activity, common, session
+from analysis.blocks import block
+from analysis.common import (checked_trials, location_means, mark_epochs, pyplot, range_tag,
+                             stage_groups, time_axis)
+from analysis.activity import rule_task_info
 
 
 def location_pca(H, info, n_components=2):
@@ -31,6 +33,21 @@ def location_pca_from_means(M, n_components=2):
     return scores.reshape(n, T, n_components), pca.explained_variance_ratio_
 
 
+def _chosen(groups, last_step):
+    """{stage: checkpoints drawn}: the last of each stage (last_step) or all of them."""
+    return {s: (ts[-1:] if last_step else ts) for s, ts in groups.items() if ts}
+
+
+def _pca_needs(need, a):
+    try:
+        groups = stages.group_by_stage(a.hp, a.log, a.trial_num, a.rule)
+    except stages.DataUnavailable:
+        return                              # the call says so when it runs
+    need.means(a.model_dir, a.rule, [t for ts in _chosen(groups, a.last_step).values()
+                                      for t in ts])
+
+
+@block(needs=_pca_needs)
 def neuron_PCA(hp, log, model_dir, trial_num, rule, task_mode='test', n_components=2,
                last_step=True, verbose=True):
     """PCA trajectories per cue location (colour) for each stage.
@@ -55,13 +72,13 @@ def neuron_PCA(hp, log, model_dir, trial_num, rule, task_mode='test', n_componen
     info = rule_task_info(hp, model_dir, rule)
     trials = checked_trials(log, trial_list, rule)
     groups = stage_groups(hp, log, trial_list, rule, what)
-    chosen = {s: (ts[-1:] if last_step else ts) for s, ts in groups.items() if ts}
+    chosen = _chosen(groups, last_step)
     columns = [(s, t) for s in stages.STAGES for t in chosen.get(s, [])]
     result = {'trials': chosen, 'scores': {}, 'explained_variance_ratio': {}, 'figures': []}
     if not columns:
         return result                      # stage_groups has said so
-    means = cache.location_means_at(hp, model_dir, rule, [t for _, t in columns],
-                                    verbose=verbose)
+    means = activity.location_means_at(hp, model_dir, rule, [t for _, t in columns],
+                                       verbose=verbose)
 
     plt = pyplot()
     n_rows = n_components + (1 if n_components >= 2 else 0)
@@ -97,7 +114,7 @@ def neuron_PCA(hp, log, model_dir, trial_num, rule, task_mode='test', n_componen
     fig.suptitle('PCA of location-averaged activity (standardised units), rule {}'.format(rule))
     fig.tight_layout()
     tag = range_tag(trial_list, trials)
-    path = common.figure_path(model_dir, rule, '{}_comp{}_neuron_pca_{}{}_std'.format(
+    path = session.figure_path(model_dir, rule, '{}_comp{}_neuron_pca_{}{}_std'.format(
         rule, n_components, tag, '' if last_step else '_all'))
     result['figures'] = common.save_figure(fig, path)
     return result

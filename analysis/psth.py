@@ -30,13 +30,15 @@ from tqdm.auto import tqdm
 
 import stages
 import tools
-from analysis import cache, common
+from analysis import activity, cache, common, session
+from analysis.blocks import block
 from analysis.unit_figures import GRID_CELLS, unit_grid_figure, unit_polar_figure
-from analysis.common import (N_TYPES, check_n_types, checked_trials,
-                             ensure_neuron_info, epoch_bounds, epoch_label, epoch_tag,
-                             location_means, mark_epochs, pyplot, range_tag, rule_task_info,
-                             selected_units, stage_groups, time_axis, trial_stage_map,
-                             type_tag)
+from analysis.common import (N_TYPES, check_n_types, checked_trials, epoch_bounds,
+                             epoch_label, epoch_tag, location_means, mark_epochs, pyplot,
+                             range_tag, selected_units, stage_groups, time_axis,
+                             trial_stage_map, type_tag)
+from analysis.activity import rule_task_info
+from analysis.neuron_info import ensure_neuron_info
 
 
 # ----------------------------------------------------------------------------------------
@@ -82,6 +84,11 @@ def _empty_rows(log_, trials):
 # ----------------------------------------------------------------------------------------
 # PSTH log
 # ----------------------------------------------------------------------------------------
+def _gen_psth_needs(need, a):
+    need.psth(a.model_dir, a.rule, a.seltive_epoch, a.trial_list, a.n_types, a.norm,
+              a.oppo_sel_dir)
+
+@block(needs=_gen_psth_needs)
 def gen_PSTH_log(hp, trial_list, model_dir, rule, seltive_epoch, n_types=N_TYPES, norm=True,
                  oppo_sel_dir=False, log=None, verbose=True):
     """PSTH log {trial: array (n_units, T)} of the units of ``n_types`` selective in
@@ -101,20 +108,20 @@ def gen_PSTH_log(hp, trial_list, model_dir, rule, seltive_epoch, n_types=N_TYPES
         common.note('gen_PSTH_log: empty trial list for rule {!r}'.format(rule))
         return {}
     ensure_neuron_info(hp, model_dir, rule, seltive_epoch, trials, verbose=verbose)
-    # Rows already made (by cache.prepare_activity or an earlier call) come from memory;
+    # Rows already made (by a plan's activity pass or an earlier call) come from memory;
     # the others from the location means (H read from a pickle or computed, not written).
     psth_log, keys = {}, {}
     for t in trials:
         keys[t] = cache.psth_key(model_dir, t, rule, seltive_epoch, n_types, norm, oppo_sel_dir)
-        rows = cache.PSTH_CACHE.get(keys[t])
+        rows = session.current().psth.get(keys[t])
         if rows is not None:
             psth_log[t] = rows
     missing = [t for t in trials if t not in psth_log]
-    means = cache.location_means_at(hp, model_dir, rule, missing, verbose=verbose)
+    means = activity.location_means_at(hp, model_dir, rule, missing, verbose=verbose)
     for t in missing:
         units, prefs = selected_units(common.load_neuron_info(model_dir, t, rule, seltive_epoch),
                                       n_types)
-        psth_log[t] = cache.PSTH_CACHE.put(keys[t], psth_from_means(
+        psth_log[t] = session.current().psth.put(keys[t], psth_from_means(
             means[t], info, units, prefs, norm=norm, oppo_sel_dir=oppo_sel_dir))
     return {t: psth_log[t] for t in trials}
 
@@ -146,6 +153,13 @@ def _stage_trials_with_psth(groups, psth_log, what, rule):
 # ----------------------------------------------------------------------------------------
 # Fig 4E–G: PSTH per stage
 # ----------------------------------------------------------------------------------------
+def _plot_psth_needs(need, a):
+    if a.PSTH_log is None:
+        need.psth(a.model_dir, a.rule, a.epoch, a.trial_list, a.n_types, a.norm)
+    if a.plot_oppo_dir and a.PSTH_log_oppo is None:
+        need.psth(a.model_dir, a.rule, a.epoch, a.trial_list, a.n_types, a.norm, oppo=True)
+
+@block(needs=_plot_psth_needs)
 def plot_PSTH(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPES, plot_oppo_dir=False,
               norm=True, PSTH_log=None, PSTH_log_oppo=None):
     """Population PSTH per stage (Fig 4E–G).
@@ -207,7 +221,7 @@ def plot_PSTH(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPES, plot
     ax.legend(bbox_to_anchor=(1.02, 0), loc='lower left', borderaxespad=0,
               title='stage: checkpoints, mean performance,\nunits per checkpoint (mean)',
               title_fontsize=8)
-    path = common.figure_path(model_dir, rule, epoch, type_tag(n_types),
+    path = session.figure_path(model_dir, rule, epoch, type_tag(n_types),
                               '{}_{}_{}_PSTH'.format(rule, epoch, tag))
     result['figures'] = common.save_figure(fig, path)
     return result
@@ -216,6 +230,12 @@ def plot_PSTH(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPES, plot
 # ----------------------------------------------------------------------------------------
 # Fig S2B: epoch mean over training
 # ----------------------------------------------------------------------------------------
+def _selective_psth_needs(need, a):
+    """Needs of the figures drawn from the PSTH log of (rule, seltive_epoch)."""
+    if a.PSTH_log is None:
+        need.psth(a.model_dir, a.rule, a.seltive_epoch, a.trial_list, a.n_types, a.norm)
+
+@block(needs=_selective_psth_needs)
 def plot_epoch_mean_growth(hp, log, trial_list, model_dir, rule, seltive_epoch, analy_epoch,
                            n_types=N_TYPES, norm=True, PSTH_log=None):
     """Fig S2B: per checkpoint, the mean of its PSTH log over its units and the steps of
@@ -253,7 +273,7 @@ def plot_epoch_mean_growth(hp, log, trial_list, model_dir, rule, seltive_epoch, 
     ax.set_title('Rule: {}  selective epoch: {}  analysed: {}  ({})'.format(
         rule, seltive_epoch, epoch_label(analy_epoch), type_tag(n_types)))
     ax.legend()
-    path = common.figure_path(model_dir, rule, seltive_epoch,
+    path = session.figure_path(model_dir, rule, seltive_epoch,
                               '{}_epoch_mean_growth'.format(epoch_tag(analy_epoch)))
     result['figures'] = common.save_figure(fig, path)
     return result
@@ -262,6 +282,11 @@ def plot_epoch_mean_growth(hp, log, trial_list, model_dir, rule, seltive_epoch, 
 # ----------------------------------------------------------------------------------------
 # Fig 3B: single units
 # ----------------------------------------------------------------------------------------
+def _sample_needs(need, a):
+    need.neuron_info(a.model_dir, a.rule, a.epoch, a.trial_list)
+    need.means(a.model_dir, a.rule, a.trial_list)
+
+@block(needs=_sample_needs)
 def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='mix_neurons',
                            max_neurons=None, verbose=True):
     """Fig 3B: one figure per selected unit and checkpoint.
@@ -292,7 +317,7 @@ def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='
                     .format(what, rule))
         return result
     ensure_neuron_info(hp, model_dir, rule, epoch, trials, verbose=verbose)
-    means = cache.location_means_at(hp, model_dir, rule, trials, verbose=verbose)
+    means = activity.location_means_at(hp, model_dir, rule, trials, verbose=verbose)
     for t in tqdm(trials, desc=what, unit='ckpt', disable=not verbose, leave=False):
         units, prefs = selected_units(common.load_neuron_info(model_dir, t, rule, epoch), n_types)
         if max_neurons is not None:
@@ -325,11 +350,11 @@ def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='
                 unit_grid_figure, dict(t_axis=t_axis, M=M[:, :, j], lo=lo - pad, hi=hi + pad,
                                        radial=radial, pref_angle=pref_angle, color=color,
                                        title=title),
-                common.figure_path(model_dir, *folder, str(unit)), tight=False)
+                session.figure_path(model_dir, *folder, str(unit)), tight=False)
             result['figures'] += common.save_drawn(
                 unit_polar_figure, dict(radial=radial, pref_angle=pref_angle, color=color,
                                         title=title),
-                common.figure_path(model_dir, *folder, '{}_polar'.format(unit)), tight=False)
+                session.figure_path(model_dir, *folder, '{}_polar'.format(unit)), tight=False)
     return result
 
 
@@ -352,6 +377,7 @@ def oneway_anova(groups):
     return out
 
 
+@block(needs=_selective_psth_needs)
 def neuron_period_activity_analysis(hp, log, trial_list, model_dir, rule, seltive_epoch,
                                     analy_epoch, n_types=N_TYPES, norm=True, PSTH_log=None,
                                     last_step=True, bin_wid=None):
@@ -417,7 +443,7 @@ def neuron_period_activity_analysis(hp, log, trial_list, model_dir, rule, seltiv
                  'p value: {:.3e}  group df: {}  residual df: {}'.format(
                      rule, seltive_epoch, epoch_label(analy_epoch), anova['F'], anova['p'],
                      anova['df_group'], anova['df_residual']))
-    path = common.figure_path(model_dir, rule, seltive_epoch, type_tag(n_types),
+    path = session.figure_path(model_dir, rule, seltive_epoch, type_tag(n_types),
                               '{}_{}_activity_oneway_anova_analysis'.format(
                                   rule, epoch_tag(analy_epoch)))
     result['figures'] = common.save_figure(fig, path)
@@ -442,6 +468,7 @@ def pairwise_ttest_p(groups):
     return p
 
 
+@block(needs=_selective_psth_needs)
 def plot_period_ttest_heatmap(hp, log, trial_list, model_dir, rule, seltive_epoch, analy_epoch,
                               n_types=N_TYPES, norm=True, PSTH_log=None):
     """Heatmap of independent t-test p-values between every pair of checkpoints' per-unit
@@ -500,7 +527,7 @@ def plot_period_ttest_heatmap(hp, log, trial_list, model_dir, rule, seltive_epoc
     ax.set_title('Rule: {}  units selective in {}: per-unit mean over {}\n'
                  'p value of independent t-tests between checkpoints'.format(
                      rule, seltive_epoch, epoch_label(analy_epoch)))
-    path = common.figure_path(model_dir, rule, seltive_epoch, 'rule_{}_sel_{}_analy_{}_heatmap'
+    path = session.figure_path(model_dir, rule, seltive_epoch, 'rule_{}_sel_{}_analy_{}_heatmap'
                               .format(rule, seltive_epoch, epoch_tag(analy_epoch)))
     result['figures'] = common.save_figure(fig, path)
     return result

@@ -25,8 +25,7 @@ from tqdm.auto import tqdm
 
 import task
 import tools
-from analysis import common
-from analysis import signatures as sig
+from analysis import common, session, signatures as sig
 
 SIGNATURES = {
     1: 'learning order',
@@ -324,7 +323,7 @@ def select_stages(hp, log, model_dir):
                                  auto_range_select=True, avr_window=9, perf_margin=0.05,
                                  max_trial_num_limit=30)
     stages = common.stages_with_fallback(hp, log, selection or {}, limit=30)
-    growth = common.figure_path(model_dir, 'growth_of_performance_range') + '.png'
+    growth = session.figure_path(model_dir, 'growth_of_performance_range') + '.png'
     return stages, [growth]
 
 

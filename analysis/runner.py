@@ -1,17 +1,14 @@
-"""Running a list of analyses on one model: what Main_analysis.py,
-Analysis_with_diff_HyperParameters.py and the notebook share.
+"""Running analysis blocks: counting, skipping, and a second process.
 
-    hp, log = tools.load_hp(model_dir), tools.load_log(model_dir)
-    log = log_on_disk(model_dir, log)     # without checkpoints missing on disk (a warning)
     run = BlockRunner()
     stages = run(print_basic_info, hp, log, model_dir, auto_range_select=True)
     run(plot_PSTH, hp, log, model_dir, 'odr', 'stim1', stages)
-    ...
-    print(run.done, run.skipped, count_new_figures(model_dir, start))
+    print(run.summary(*count_new_figures(model_dir, start)))
 
 A block that raises common.DataUnavailable (the model lacks a rule, a checkpoint, a stage
 or a pickle) prints one [skipped] line and the run goes on; any other exception is a bug
-and propagates with its traceback.
+and propagates with its traceback. An analysis plan (analysis/plan.py) runs its blocks
+through a BlockRunner, and the ones it gives a second process through ParallelBlocks.
 """
 
 import atexit
@@ -23,7 +20,8 @@ import sys
 import tempfile
 import time
 
-from analysis import common
+import tools
+from analysis import common, session
 
 
 class BlockRunner(object):
@@ -32,9 +30,10 @@ class BlockRunner(object):
     Calling ``run(fn, *args, **kwargs)`` prints '== <label>', calls fn and returns its
     result. A block is skipped — '[skipped] <label>: <reason>' on stderr, its label and
     reason recorded in ``skipped`` / ``reasons``, None returned — when fn raises
-    common.DataUnavailable, or when it returns a result with an empty 'figures' list (a
-    figure function that had nothing to draw; the reason is what it said through
-    common.note). ``done`` counts the other blocks.
+    common.DataUnavailable, or when it returns a result with an empty 'figures' list
+    without being called with plot=False (a figure function that had nothing to draw;
+    the reason is what it said through
+    tools.note). ``done`` counts the other blocks.
     """
 
     def __init__(self):
@@ -46,10 +45,10 @@ class BlockRunner(object):
     def __call__(self, fn, *args, **kwargs):
         label = block_label(fn, args, kwargs)
         print('\n== {}'.format(label), flush=True)
-        n_notes = len(common.NOTES)
         start, cpu = time.time(), time.process_time()
         try:
-            out = fn(*args, **kwargs)
+            with tools.collect_notes() as said:
+                out = fn(*args, **kwargs)
         except common.DataUnavailable as exc:
             return self._skip(label, str(exc))
         finally:
@@ -58,8 +57,8 @@ class BlockRunner(object):
             self.seconds[label] = (self.seconds.get(label, (0.0, 0.0))[0] + time.time() - start,
                                    self.seconds.get(label, (0.0, 0.0))[1]
                                    + time.process_time() - cpu)
-        if isinstance(out, dict) and 'figures' in out and not out['figures']:
-            said = common.NOTES[n_notes:] if len(common.NOTES) > n_notes else []
+        if (isinstance(out, dict) and 'figures' in out and not out['figures']
+                and kwargs.get('plot', True)):
             return self._skip(label, 'nothing to draw' + (' — ' + '; '.join(said[-2:])
                                                           if said else ''))
         self.done += 1
@@ -112,55 +111,33 @@ def block_label(fn, args, kwargs):
     return ' '.join(parts)
 
 
-class BlockQueue(object):
-    """Blocks recorded with BlockRunner's call form, ``queue(fn, *args, **kwargs)``, to be
-    run later: shared by two processes (ParallelBlocks(..., shared=queue.blocks)) or here,
-    in order (``queue.run_all(run)``)."""
-
-    def __init__(self):
-        self.blocks = []           # (fn, args, kwargs)
-
-    def __call__(self, fn, *args, **kwargs):
-        self.blocks.append((fn, args, kwargs))
-
-    def __len__(self):
-        return len(self.blocks)
-
-    def run_all(self, run):
-        for fn, args, kwargs in self.blocks:
-            run(fn, *args, **kwargs)
-
-
 class ParallelBlocks(object):
-    """Blocks run by ``fn(run, *args)`` in a second process while this one runs others.
+    """Blocks run in a second process while this one runs others.
 
     On a 2-core machine the behaviour blocks of Main_analysis (TensorFlow forward passes
     of 8,192 trials per checkpoint) then compute beside the PSTH and figure blocks instead
-    of after them, and its decoding and dPCA blocks are shared. ``fn`` gets a BlockRunner
-    of its own in a spawned process (no TensorFlow state is inherited); everything it
-    prints (TensorFlow's lines included) goes to a temporary file, shown here by ``join``.
-    The blocks must not need what this process computes meanwhile: they read the model
-    folder, and hp as it was at the start (its RandomState included: fn may return the
-    state its draws leave for the caller to continue from).
+    of after them, and its decoding and dPCA blocks are shared. The process is spawned
+    (no TensorFlow state is inherited) and runs the blocks through a BlockRunner of its
+    own, in a Session with figure_root and one TensorFlow thread (the two processes share
+    the cores); everything it prints (TensorFlow's lines included) goes to a temporary
+    file, shown here by ``join``. Blocks are (fn, args, kwargs) of module-level functions
+    with picklable arguments; they must not need what this process computes meanwhile
+    (they read the model folder), and draw from no shared generator (analysis blocks draw
+    from their own: analysis/blocks.py).
 
-    ``shared``: blocks (fn, args, kwargs) that either process may run, in this order, each
-    by the first process free to take it: the second process takes them after fn, this
-    one in ``run_shared`` (before join). Which process is faster depends on the machine
-    and its load; shared blocks keep both busy until the end. They must give the same
-    result in either process: read the model folder only, draw from no shared generator.
+    ``shared``: blocks that either process may run, in this order, each by the first
+    process free to take it: the second process takes them after its own blocks, this
+    one in ``run_shared`` (before join).
 
     Usage::
 
-        with ParallelBlocks(fn, hp, log, model_dir, shared=blocks) as other:
-            run(...)                       # blocks of this process
-            other.run_shared(run)          # shared blocks, while the other takes them too
-            result = other.join(run)       # its output, its blocks counted in run
+        with ParallelBlocks(blocks, shared=others, figure_root='figure') as other:
+            run(...)                         # blocks of this process
+            mine = other.run_shared(run)     # {index in shared: result} run here
+            theirs = other.join(run)         # results of its blocks and shared blocks
     """
 
-    def __init__(self, fn, *args, shared=()):
-        # Two processes share the cores until close(): one TensorFlow thread each (see
-        # common.SESSION_THREADS), in this process's sessions made meanwhile too.
-        self._threads_before, common.SESSION_THREADS = common.SESSION_THREADS, 1
+    def __init__(self, blocks, shared=(), figure_root='figure'):
         fd, self._log = tempfile.mkstemp(prefix='blocks_', suffix='.log')
         os.close(fd)
         fd, self._result = tempfile.mkstemp(prefix='blocks_', suffix='.pkl')
@@ -170,7 +147,7 @@ class ParallelBlocks(object):
         self._next_shared = ctx.Value('i', 0)       # index of the next shared block to take
         # daemon: ended with this process if it stops early (an error in its own blocks)
         self._proc = ctx.Process(target=_child, name='parallel-blocks', daemon=True,
-                                 args=(fn, args, self._log, self._result, common.FIGURE_ROOT,
+                                 args=(list(blocks), self._log, self._result, figure_root,
                                        self._shared, self._next_shared))
         self._proc.start()
         self._t0 = time.time()
@@ -178,13 +155,14 @@ class ParallelBlocks(object):
 
     def run_shared(self, run):
         """Run the shared blocks the other process has not taken, through ``run``; returns
-        how many this process ran."""
+        {index in shared: result} of those run here."""
         return run_shared_blocks(run, self._shared, self._next_shared)
 
     def join(self, run):
         """Show the blocks' output (as it is written, until they end), add their counts and
-        times to ``run`` and return fn's result. A failed block raises RuntimeError here
-        (its traceback is in the output shown)."""
+        times to ``run`` and return {'blocks': [result of each own block], 'shared':
+        {index: result}}. A failed block raises RuntimeError here (its traceback is in the
+        output shown)."""
         waited = time.time()
         print('\n== output of the blocks run in parallel:', flush=True)
         # incremental: a read may end inside a multi-byte character (tqdm's bars)
@@ -220,14 +198,13 @@ class ParallelBlocks(object):
         for label, (wall, cpu) in child['seconds'].items():
             w0, c0 = run.seconds.get(label, (0.0, 0.0))
             run.seconds[label] = (w0 + wall, c0 + cpu)
-        return child['result']
+        return {'blocks': child['blocks'], 'shared': child['shared']}
 
     def close(self):
         """Stop the process if it still runs; remove the temporary files."""
         if self._proc.is_alive():
             self._proc.terminate()
         self._proc.join()
-        common.SESSION_THREADS = self._threads_before
         atexit.unregister(self.close)
         for path in (self._log, self._result):
             if os.path.exists(path):
@@ -244,22 +221,21 @@ class ParallelBlocks(object):
 def run_shared_blocks(run, blocks, next_index):
     """Take blocks (fn, args, kwargs) in order from a list two processes share, each by
     the first that asks (next_index: a multiprocessing Value, the next block's index), and
-    run them through ``run``; returns how many were run here."""
-    n = 0
+    run them through ``run``; returns {index: result} of the blocks run here."""
+    out = {}
     while True:
         with next_index.get_lock():
             i = next_index.value
             next_index.value = i + 1
         if i >= len(blocks):
-            return n
+            return out
         fn, args, kwargs = blocks[i]
-        run(fn, *args, **kwargs)
-        n += 1
+        out[i] = run(fn, *args, **kwargs)
 
 
-def _child(fn, args, log_path, result_path, figure_root, shared, next_shared):
-    """ParallelBlocks' process: output to log_path, fn's counts and result to result_path;
-    after fn, the shared blocks it can take."""
+def _child(blocks, log_path, result_path, figure_root, shared, next_shared):
+    """ParallelBlocks' process: output to log_path; its blocks, then the shared blocks it
+    can take; counts and results to result_path."""
     fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -267,22 +243,20 @@ def _child(fn, args, log_path, result_path, figure_root, shared, next_shared):
     os.dup2(fd, 2)
     os.close(fd)
     sys.stdout.reconfigure(line_buffering=True)
-    common.FIGURE_ROOT = figure_root      # a test's or the caller's figure folder
-    common.SESSION_THREADS = 1
     run = BlockRunner()
-    result = fn(run, *args)
-    run_shared_blocks(run, shared, next_shared)
-    tmp = result_path + '.tmp'
-    with open(tmp, 'wb') as f:
-        pickle.dump({'done': run.done, 'skipped': run.skipped, 'reasons': run.reasons,
-                     'seconds': run.seconds, 'result': result}, f)
-    os.replace(tmp, result_path)
+    with session.Session(figure_root=figure_root, threads=1):
+        results = [run(fn, *args, **kwargs) for fn, args, kwargs in blocks]
+        taken = run_shared_blocks(run, shared, next_shared)
+    tools.save_pickle({'done': run.done, 'skipped': run.skipped, 'reasons': run.reasons,
+                       'seconds': run.seconds, 'blocks': results, 'shared': taken},
+                      result_path)
 
 
-def count_new_figures(model_dir, since):
-    """(number of PNG files under figure/figure_<model>/ written since ``since`` (a
-    time.time() value), that folder)."""
-    root = os.path.join(common.FIGURE_ROOT, 'figure_' + common.model_name(model_dir))
+def count_new_figures(model_dir, since, within=None):
+    """(number of PNG files in the figure folder of model_dir written since ``since`` (a
+    time.time() value), that folder); the folder of session ``within`` (default: the
+    current session)."""
+    root = (within or session.current()).figure_folder(model_dir)
     n = 0
     for folder, _, files in os.walk(root):
         n += sum(1 for f in files if f.endswith('.png')

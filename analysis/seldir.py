@@ -5,9 +5,12 @@ import pandas as pd
 
 import stages
 import tools
-from analysis import common
-from analysis.common import (N_TYPES, check_n_types, checked_trials, ensure_neuron_info,
-                             epoch_bounds, pyplot, rule_task_info, selected_units, type_tag)
+from analysis import common, session
+from analysis.blocks import block
+from analysis.common import (N_TYPES, check_n_types, checked_trials, epoch_bounds, pyplot,
+                             selected_units, type_tag)
+from analysis.activity import rule_task_info
+from analysis.neuron_info import ensure_neuron_info
 
 
 def _stage_column(hp, log, trial_list, rule, trials):
@@ -19,6 +22,12 @@ def _stage_column(hp, log, trial_list, rule, trials):
     return [stages.stage_of(hp, log, t, rule) for t in trials]
 
 
+def _seldir_needs(need, a):
+    both = (a.rule1, a.rule2)          # a stage dict gives the checkpoints of both rules
+    need.neuron_info(a.model_dir, a.rule1, a.epoch1, a.trial_list, trials_of=both)
+    need.neuron_info(a.model_dir, a.rule2, a.epoch2, a.trial_list, trials_of=both)
+
+@block(needs=_seldir_needs)
 def seldir_analysis(model_dir, rule1, epoch1, rule2, epoch2, trial_list, n_types=N_TYPES,
                     verbose=True):
     """Per checkpoint: the units of ``n_types`` selective in both (rule1, epoch1) and
@@ -73,7 +82,7 @@ def seldir_analysis(model_dir, rule1, epoch1, rule2, epoch2, trial_list, n_types
 
     name = '{}_{}_{}_{}_{}_seldir_analysis'.format(rule1, epoch1, rule2, epoch2,
                                                    type_tag(n_types))
-    path = common.figure_path(model_dir, rule1, epoch1, name)
+    path = session.figure_path(model_dir, rule1, epoch1, name)
     table.to_csv(path + '.csv')
     result['csv'] = path + '.csv'
 

@@ -13,10 +13,12 @@ from scipy import stats
 from scipy.optimize import OptimizeWarning, curve_fit
 
 import stages
-from analysis import common
-from analysis.common import (N_TYPES, check_n_types, checked_trials, ensure_neuron_info,
-                             epoch_bounds, pyplot, range_tag, rule_task_info, selected_units,
-                             stage_groups, type_tag)
+from analysis import common, session
+from analysis.blocks import block
+from analysis.common import (N_TYPES, check_n_types, checked_trials, epoch_bounds, pyplot,
+                             range_tag, selected_units, stage_groups, type_tag)
+from analysis.activity import rule_task_info
+from analysis.neuron_info import ensure_neuron_info
 
 
 def max_central(max_dir, tuning):
@@ -63,6 +65,10 @@ def fit_gaussian(tuning):
     return tuple(float(p) for p in params) if np.all(np.isfinite(params)) else None
 
 
+def _tuning_needs(need, a):
+    need.neuron_info(a.model_dir, a.rule, a.epoch, a.trial_list)
+
+@block(needs=_tuning_needs)
 def tunning_analysis(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPES,
                      gaussion_fit=True, height_ttest=True, verbose=True):
     """Fig S3B: tuning curves per stage, Gaussian fits and height t-tests.
@@ -163,7 +169,7 @@ def tunning_analysis(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPE
     ax.set_ylabel('firing rate (neuron_info firerate_loc_order)')
     fig.suptitle(title)
     ax.legend(bbox_to_anchor=(1.02, 0), loc='lower left', borderaxespad=0)
-    path = common.figure_path(model_dir, rule, epoch, type_tag(n_types), '{}_{}_{}_tuning_analysis'
+    path = session.figure_path(model_dir, rule, epoch, type_tag(n_types), '{}_{}_{}_tuning_analysis'
                               .format(rule, epoch, range_tag(trial_list, trials)))
     result['figures'] = common.save_figure(fig, path)
     return result

@@ -7,7 +7,7 @@ import pytest
 
 import tools
 import train
-from analysis import common
+from analysis import session
 
 TINY_HP = {'n_rnn': 32, 'activation': 'softplus', 'batch_size_test': 64}
 
@@ -67,8 +67,9 @@ def model_copy(tiny_model_dir, tmp_path):
 
 
 @pytest.fixture
-def figure_root(tmp_path, monkeypatch):
-    """Send figures to a temporary folder; returns it."""
+def figure_root(tmp_path):
+    """Run the test in an analysis session of its own whose figures go to a temporary
+    folder; returns that folder."""
     root = tmp_path / 'figure'
-    monkeypatch.setattr(common, 'FIGURE_ROOT', str(root))
-    return root
+    with session.Session(figure_root=str(root)):
+        yield root

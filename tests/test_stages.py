@@ -78,9 +78,9 @@ def test_stage_of_checkpoints_and_representative_checkpoint():
     assert groups == {'early': [0], 'mid': [1280, 2560], 'mature': [3840, 5120]}
     stage_dict = {'odr': {'early': [0], 'mid': [1280, 2560], 'mature': [3840, 5120]}}
     assert stages.group_by_stage(HP, log, stage_dict, 'odr') == groups
-    assert common.representative_checkpoint(HP, log, stage_dict, 'odr', 'mid') == 2560
-    assert common.representative_checkpoint(HP, log, stage_dict, 'odr', 'mature') == 3840
-    assert common.representative_checkpoint(HP, log, [0], 'odr', 'mature') is None
+    assert stages.representative_checkpoint(HP, log, stage_dict, 'odr', 'mid') == 2560
+    assert stages.representative_checkpoint(HP, log, stage_dict, 'odr', 'mature') == 3840
+    assert stages.representative_checkpoint(HP, log, [0], 'odr', 'mature') is None
     assert stages.perf_at(log, 'odr', 3840) == 0.97
     with pytest.raises(common.DataUnavailable, match='not a checkpoint'):
         stages.stage_of(HP, log, 100, 'odr')
