@@ -20,10 +20,14 @@ feeds it in (``Model.noise``).
 import os
 
 import numpy as np
-import tensorflow.compat.v1 as tf
 
-import noise
-import tools
+import tf_quiet
+
+tf_quiet.install()  # before TensorFlow's first import: its start-up notices stay off
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+import noise  # noqa: E402
+import tools  # noqa: E402
 
 tf.logging.set_verbosity(tf.logging.ERROR)  # no deprecation notices for users
 tf.disable_v2_behavior()

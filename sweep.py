@@ -291,7 +291,7 @@ def _init_pool_worker():
     # Ctrl-C (the terminal sends it to every process of the group) is handled by the
     # parent alone, which marks the unfinished runs and terminates the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    # TensorFlow's start-up notices: kept off by tf_quiet (this module imports tools).
 
 
 def run_many(experiments, root='data', jobs=1, ray_address=None, ray_cpus=1,
@@ -432,7 +432,7 @@ def _run_ray(experiments, root, address, cpus, kwargs, verbose):
         else:
             ray.init(address=address, runtime_env={
                 'working_dir': REPO_DIR, 'excludes': RAY_EXCLUDES,
-                'env_vars': {'TF_CPP_MIN_LOG_LEVEL': '2'}}, **opts)
+                'env_vars': {'TF_CPP_MIN_LOG_LEVEL': '1'}}, **opts)
         started = True
     results = {}
     refs = {}

@@ -7,6 +7,8 @@ unusable hp, a corrupt file, a model folder that is not one) are defined here to
 that every script reports them the same way (see run_script).
 
 This module imports no TensorFlow: the scripts use it before parsing their arguments.
+Importing it hooks TensorFlow's later import so that its start-up notices stay off the
+console (tf_quiet.py): every entry point imports tools first.
 """
 
 import argparse
@@ -18,6 +20,10 @@ import sys
 import tempfile
 
 import numpy as np
+
+import tf_quiet
+
+tf_quiet.install()
 
 HP_FILE = 'hp.json'
 LOG_FILE = 'log.json'

@@ -13,12 +13,13 @@ it, and what is derived from it, in memory).
 import os
 
 import numpy as np
-import tensorflow.compat.v1 as tf
-from tqdm.auto import tqdm
 
-import stages
-import task
-import tools
+import tools  # first: it keeps TensorFlow's start-up notices off (tf_quiet)
+import tensorflow.compat.v1 as tf  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
+
+import stages  # noqa: E402
+import task  # noqa: E402
 from analysis import common
 from network import Model
 
