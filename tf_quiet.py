@@ -76,8 +76,13 @@ class _QuietLoader(importlib.abc.Loader):
 
 class captured_stderr_fd(object):
     """Context: file descriptor 2 (what C++ code writes to) goes to a temporary file;
-    on exit the captured lines that are not start-up notices are written to sys.stderr.
-    Does nothing if fd 2 cannot be duplicated (no console)."""
+    on exit the captured lines that are not start-up notices are written to sys.stderr —
+    none if the body set ``discard`` (it reports the failure TensorFlow's lines are
+    about in its own words). Does nothing if fd 2 cannot be redirected (no console, no
+    room for a temporary file)."""
+
+    def __init__(self):
+        self.discard = False
 
     def __enter__(self):
         self._saved = self._tmp = None
@@ -104,7 +109,7 @@ class captured_stderr_fd(object):
         self._tmp.seek(0)
         text = self._tmp.read().decode('utf-8', errors='replace')
         self._tmp.close()
-        rest = filter_startup_notices(text, _info_hidden())
+        rest = '' if self.discard else filter_startup_notices(text, _info_hidden())
         if rest:
             sys.stderr.write(rest)
             sys.stderr.flush()
