@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 
-from analysis import common
+from analysis import common, damage
 
 
 class BlockRunner(object):
@@ -88,6 +88,8 @@ class BlockRunner(object):
         for reason, labels in by_reason.items():
             shown = ', '.join(labels[:4]) + (' …' if len(labels) > 4 else '')
             lines.append('  skipped {} × {}: {}'.format(len(labels), reason, shown))
+        if len(damage.DAMAGED):
+            lines.append('  ' + damage.DAMAGED.summary())
         if self.seconds:
             slow = sorted(self.seconds.items(), key=lambda kv: -kv[1][0])[:5]
             lines.append('  slowest blocks (wall s / CPU s): ' + '; '.join(
@@ -217,6 +219,7 @@ class ParallelBlocks(object):
         run.done += child['done']
         run.skipped += child['skipped']
         run.reasons.update(child['reasons'])
+        damage.DAMAGED.merge(child.get('damaged', {}))
         for label, (wall, cpu) in child['seconds'].items():
             w0, c0 = run.seconds.get(label, (0.0, 0.0))
             run.seconds[label] = (w0 + wall, c0 + cpu)
@@ -275,7 +278,8 @@ def _child(fn, args, log_path, result_path, figure_root, shared, next_shared):
     tmp = result_path + '.tmp'
     with open(tmp, 'wb') as f:
         pickle.dump({'done': run.done, 'skipped': run.skipped, 'reasons': run.reasons,
-                     'seconds': run.seconds, 'result': result}, f)
+                     'seconds': run.seconds, 'result': result,
+                     'damaged': damage.DAMAGED.found}, f)
     os.replace(tmp, result_path)
 
 
@@ -292,12 +296,14 @@ def count_new_figures(model_dir, since):
 
 def log_on_disk(model_dir, log):
     """The training log of model_dir without the checkpoints it lists whose folder is
-    missing (deleted by hand, a copy made halfway); those are named in one warning line.
+    missing (deleted by hand, a copy made halfway), named in one warning line, nor those
+    whose files are damaged (damage.screen: one line each, counted in the summary).
 
     Every list of the log with one entry per checkpoint loses their entries, so that the
     stage selection, the trial lists made from the log and the figures never ask for them.
     """
-    return without_checkpoints(log, common.warn_missing_checkpoints(model_dir, log))
+    missing = common.warn_missing_checkpoints(model_dir, log)
+    return without_checkpoints(log, missing + damage.screen(model_dir, log['trials']))
 
 
 def without_checkpoints(log, trials):
