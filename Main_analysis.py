@@ -85,20 +85,22 @@ def main(argv=None):
     from analysis.psth import (gen_PSTH_log, neuron_period_activity_analysis,  # noqa: F401
                                plot_epoch_mean_growth, plot_period_ttest_heatmap, plot_PSTH,
                                sample_neuron_by_trial)
-    from analysis.runner import count_new_figures, log_on_disk
+    from analysis.runner import log_on_disk
     from analysis.seldir import seldir_analysis
     from analysis.tuning import tunning_analysis
 
     start = time.time()
     model_dir = args.model_dir
     hp = tools.load_hp(model_dir)
-    log = log_on_disk(model_dir, tools.load_log(model_dir))   # names checkpoints missing
     recompute = args.recompute
     # The rules of each task family this model was trained on (the others' lines skip).
     wm = [r for r in ('odr', 'odrd') if r in hp['rule_trains']]
     anti = [r for r in ('overlap', 'zero_gap', 'gap', 'gap500') if r in hp['rule_trains']]
 
     with AnalysisPlan(recompute=recompute, serial=args.serial) as plan:
+        # The log without checkpoints that are missing on disk or damaged (one line each).
+        log = log_on_disk(model_dir, tools.load_log(model_dir))
+
         # ------------------------------------------------------------ checkpoints -------
         # Fig S7 and the stage of every checkpoint, from this model's log:
         # {rule: {'early': [...], 'mid': [...], 'mature': [...]}}. A stage the selection
@@ -318,9 +320,9 @@ def main(argv=None):
         # real_neuron_dPCA(neuron_file='data/adultFiringRate8trials.txt')
         # real_neuron_PCA(neuron_file='data/adultneuron.txt')
 
-    n_fig, root = count_new_figures(model_dir, start, plan.session)
     elapsed = time.time() - start
-    print('\nMain_analysis: ' + plan.runner.summary(n_fig, root, elapsed))
+    n_fig, summary = plan.summary(model_dir, start, elapsed)
+    print('\nMain_analysis: ' + summary)
     return {'figures': n_fig, 'skipped': plan.runner.skipped, 'reasons': plan.runner.reasons,
             'seconds': elapsed, 'block_seconds': dict(plan.runner.seconds)}
 

@@ -66,7 +66,7 @@ def main(argv=None):
         md, _ = report.write_model_report(rows, report.report_dir(model_dir), model_dir,
                                           seconds=time.time() - t0)
         all_rows += rows
-        print(_summary_line(report, rows, md, time.time() - t0), flush=True)
+        print(_summary_line(report, rows, md, time.time() - t0, model_dir), flush=True)
     if len(args.model_dir) > 1:
         md, _ = report.write_seed_report(all_rows, report.report_dir())
         counts = [s for s in report.seed_summary(all_rows) if s['variant'] == '(signature)']
@@ -77,14 +77,18 @@ def main(argv=None):
     return 0
 
 
-def _summary_line(report, rows, md, seconds):
+def _summary_line(report, rows, md, seconds, model_dir=None):
     verdicts = report.signature_verdicts(rows)
     groups = {}
     for number, verdict in verdicts.items():
         groups.setdefault(verdict, []).append(str(number))
     text = '; '.join('{} {}'.format(v, ','.join(groups[v]))
                      for v in (report.HOLDS, report.FAILS, report.NA) if v in groups)
-    return '{}: signatures {} — {} ({:.0f} s)'.format(rows[0]['model'], text, md, seconds)
+    from analysis import damage
+    damaged = damage.DAMAGED.trials(model_dir) if model_dir else []
+    return '{}: signatures {} — {} ({:.0f} s){}'.format(
+        rows[0]['model'], text, md, seconds, '; {} damaged checkpoint(s) left out: {}'.format(
+            len(damaged), ', '.join(map(str, damaged))) if damaged else '')
 
 
 if __name__ == '__main__':

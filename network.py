@@ -20,10 +20,14 @@ feeds it in (``Model.noise``).
 import os
 
 import numpy as np
-import tensorflow.compat.v1 as tf
 
-import noise
-import tools
+import tf_quiet
+
+tf_quiet.install()  # before TensorFlow's first import: its start-up notices stay off
+import tensorflow.compat.v1 as tf  # noqa: E402
+
+import noise  # noqa: E402
+import tools  # noqa: E402
 
 tf.logging.set_verbosity(tf.logging.ERROR)  # no deprecation notices for users
 tf.disable_v2_behavior()
@@ -350,7 +354,9 @@ class Model(object):
                     learning_rate=hp['learning_rate'])
             self.set_optimizer()
         # Every global variable (Adam slots and beta powers included), as the original.
-        self.saver = tf.train.Saver(max_to_keep=0)
+        # Relative paths in the 'checkpoint' file: train.py saves into a temporary folder
+        # and renames it, and a model folder copied elsewhere stays valid.
+        self.saver = tf.train.Saver(max_to_keep=0, save_relative_paths=True)
 
     # -- graph pieces ---------------------------------------------------------------------
     def _initial_kernel(self, hp):
@@ -610,12 +616,29 @@ class Model(object):
         tf.get_default_session().run(tf.global_variables_initializer())
 
     def save(self, save_dir=None):
-        """Save every global variable to <save_dir or model_dir>/model.ckpt."""
+        """Save every global variable to <save_dir or model_dir>/model.ckpt.
+
+        A storage problem (full disk, permission denied, read-only file system) raises
+        tools.StorageError naming the folder, without TensorFlow's lines about it; what
+        the failed save left in the folder is incomplete (train.py saves into a temporary
+        folder for that reason).
+        """
         save_dir = self.model_dir if save_dir is None else save_dir
-        tools.mkdir_p(save_dir)
+        try:
+            tools.mkdir_p(save_dir)
+        except OSError as exc:
+            raise tools.storage_error(save_dir, exc) or exc
         sess = tf.get_default_session()
-        path = self.saver.save(sess, os.path.join(save_dir, tools.CKPT_NAME),
-                               write_meta_graph=False)
+        with tf_quiet.captured_stderr_fd() as captured:
+            try:
+                path = self.saver.save(sess, os.path.join(save_dir, tools.CKPT_NAME),
+                                       write_meta_graph=False)
+            except tf.errors.OpError as exc:
+                code = _storage_errno(exc)
+                if code is None:
+                    raise
+                captured.discard = True        # TensorFlow's lines about this failure
+                raise tools.StorageError(save_dir, code) from None
         return path
 
     def restore(self, load_dir=None):
@@ -623,7 +646,10 @@ class Model(object):
 
         Variables absent from the checkpoint (for instance optimizer slots of a checkpoint
         saved with trainable variables only) keep their current values; a missing
-        trainable variable is an error that names it.
+        trainable variable is an error that names it. A checkpoint whose files cannot be
+        read (truncated, overwritten, a data file missing) raises
+        tools.DamagedCheckpointError naming the folder and what is wrong, without
+        TensorFlow's lines about it; the session's variables may then be partly restored.
         """
         load_dir = self.model_dir if load_dir is None else load_dir
         path = os.path.join(load_dir, tools.CKPT_NAME)
@@ -633,7 +659,13 @@ class Model(object):
                 'No checkpoint {}.index. Checkpoints of this model (trials): {}'.format(
                     path, found if found else 'none'))
         sess = tf.get_default_session()
-        in_ckpt = dict(tf.train.list_variables(path))
+        with tf_quiet.captured_stderr_fd() as captured:
+            try:
+                in_ckpt = dict(tf.train.list_variables(path))
+            except tf.errors.OpError as exc:
+                captured.discard = True
+                raise tools.DamagedCheckpointError(load_dir, '{} unreadable: {}'.format(
+                    tools.CKPT_NAME + '.index', _op_error_cause(exc))) from None
         global_vars = tf.global_variables()
         present = [v for v in global_vars if v.op.name in in_ckpt]
         missing = [v.op.name for v in self.var_list if v.op.name not in in_ckpt]
@@ -641,10 +673,21 @@ class Model(object):
             raise ValueError('Checkpoint {} lacks the variables {} of this network (it '
                              'holds {}). Was it trained with other hp?'.format(
                                  path, missing, sorted(in_ckpt)))
-        if len(present) == len(global_vars):
-            self.saver.restore(sess, path)
-        else:
-            tf.train.Saver(present).restore(sess, path)
+        wrong = ['{} {} (network {})'.format(v.op.name, in_ckpt[v.op.name],
+                                             v.get_shape().as_list())
+                 for v in present if list(in_ckpt[v.op.name]) != v.get_shape().as_list()]
+        if wrong:
+            raise ValueError('Checkpoint {} holds variables of other shapes than this '
+                             'network: {}. Was it trained with other hp?'.format(
+                                 path, '; '.join(wrong)))
+        saver = self.saver if len(present) == len(global_vars) else tf.train.Saver(present)
+        with tf_quiet.captured_stderr_fd() as captured:
+            try:
+                saver.restore(sess, path)
+            except tf.errors.OpError as exc:
+                captured.discard = True
+                raise tools.DamagedCheckpointError(load_dir, '{}: {}'.format(
+                    _data_file_name(), _op_error_cause(exc))) from None
 
     def lesion_units(self, sess, units, verbose=False):
         """Zero the outgoing recurrent and output weights of the given hidden units."""
@@ -667,6 +710,33 @@ class Model(object):
             v.load(val, sess)
             if verbose:
                 print('Lesioned units {} in {}'.format(units.tolist(), v.op.name))
+
+
+def _data_file_name():
+    return tools.CKPT_NAME + '.data-00000-of-00001'
+
+
+# Lines of a TensorFlow error message that say where, not what.
+_BOILERPLATE = ('Graph execution error', 'Detected at node', 'File "', 'Node:', '[[',
+                'Restoring from checkpoint failed', 'Original error', 'Hint:')
+
+
+def _op_error_cause(exc):
+    """What a tf.errors.OpError says went wrong, in one short line (its last line that is
+    not TensorFlow's framing: the node, the Python stack, hints)."""
+    lines = [line.strip() for line in (exc.message or '').splitlines()]
+    causes = [line for line in lines if line and not line.startswith(_BOILERPLATE)]
+    cause = causes[-1] if causes else type(exc).__name__
+    return cause[:200]
+
+
+def _storage_errno(exc):
+    """The errno of a tf.errors.OpError caused by the storage (STORAGE_ADVICE's: no space,
+    quota, permission, read-only), read from its message; None for other errors."""
+    for code in tools.STORAGE_ADVICE:
+        if os.strerror(code) in (exc.message or ''):
+            return code
+    return None
 
 
 def _time_matmul(x, w):

@@ -35,6 +35,7 @@ import traceback
 
 from tqdm.auto import tqdm
 
+import folder_lock
 import task
 import train
 
@@ -291,7 +292,7 @@ def _init_pool_worker():
     # Ctrl-C (the terminal sends it to every process of the group) is handled by the
     # parent alone, which marks the unfinished runs and terminates the pool.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+    # TensorFlow's start-up notices: kept off by tf_quiet (this module imports tools).
 
 
 def run_many(experiments, root='data', jobs=1, ray_address=None, ray_cpus=1,
@@ -312,7 +313,9 @@ def run_many(experiments, root='data', jobs=1, ray_address=None, ray_cpus=1,
     Experiments whose folder already holds the finished run are reported, not started.
     Every folder is checked before anything is trained: one that train would refuse
     raises its error (tools.HpMismatchError, tools.CorruptFileError,
-    tools.NotAModelFolderError) and nothing runs. Ctrl-C ends the sweep: the run it cut
+    tools.NotAModelFolderError, folder_lock.FolderLockedError for a folder another process
+    trains) and nothing runs; a worker that finds its folder taken later reports the
+    FolderLockedError in its summary. Ctrl-C ends the sweep: the run it cut
     short is reported 'interrupted', the ones not begun 'not started' (the worker
     processes or Ray tasks still running: 'interrupted').
     With verbose, prints progress and ends with one line per experiment and a total.
@@ -333,6 +336,7 @@ def run_many(experiments, root='data', jobs=1, ray_address=None, ray_cpus=1,
     for exp in experiments:
         state, log = experiment_state(exp, root, kwargs.get('seed', 0),
                                       kwargs.get('hp_overrides'), kwargs.get('max_trials'))
+        folder_lock.check_free(exp.model_dir(root))   # trained by another process now?
         if state in ('done', 'stopped'):
             summaries[exp.name] = _summary(exp, root, state, log, already=True)
         else:
@@ -432,7 +436,7 @@ def _run_ray(experiments, root, address, cpus, kwargs, verbose):
         else:
             ray.init(address=address, runtime_env={
                 'working_dir': REPO_DIR, 'excludes': RAY_EXCLUDES,
-                'env_vars': {'TF_CPP_MIN_LOG_LEVEL': '2'}}, **opts)
+                'env_vars': {'TF_CPP_MIN_LOG_LEVEL': '1'}}, **opts)
         started = True
     results = {}
     refs = {}

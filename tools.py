@@ -7,6 +7,8 @@ unusable hp, a corrupt file, a model folder that is not one) are defined here to
 that every script reports them the same way (see run_script).
 
 This module imports no TensorFlow: the scripts use it before parsing their arguments.
+Importing it hooks TensorFlow's later import so that its start-up notices stay off the
+console (tf_quiet.py): every entry point imports tools first.
 """
 
 import argparse
@@ -16,10 +18,15 @@ import json
 import logging
 import os
 import pickle
+import shutil
 import sys
 import tempfile
 
 import numpy as np
+
+import tf_quiet
+
+tf_quiet.install()
 
 HP_FILE = 'hp.json'
 LOG_FILE = 'log.json'
@@ -68,6 +75,15 @@ class CorruptFileError(ModelFolderError, ValueError):
         self.reason = reason
 
 
+class DamagedCheckpointError(ModelFolderError, ValueError):
+    """A checkpoint folder whose files do not restore (truncated, overwritten, a file
+    missing). Attributes ``path`` (the checkpoint folder) and ``reason``."""
+
+    def __init__(self, path, reason):
+        super().__init__(path, 'Checkpoint {} does not restore: {}'.format(path, reason))
+        self.reason = reason
+
+
 class HpMismatchError(ModelFolderError, ValueError):
     """A model folder holds a run whose hp.json differs from the hp asked for.
 
@@ -83,12 +99,52 @@ class HpMismatchError(ModelFolderError, ValueError):
         self.differences = list(differences)
 
 
+# What to do about a storage error, by errno (StorageError).
+STORAGE_ADVICE = {
+    errno.ENOSPC: 'free some space on that disk',
+    errno.EDQUOT: 'free some space or ask for a larger quota',
+    errno.EFBIG: 'free some space or use a file system that takes larger files',
+    errno.EACCES: 'make the folder writable for you (or use another folder)',
+    errno.EPERM: 'make the folder writable for you (or use another folder)',
+    errno.EROFS: 'use a folder on a writable file system (or remount it read-write)',
+}
+
+
+class StorageError(UserError, OSError):
+    """Saving into a folder failed for a reason of the storage, not of the code: no space
+    left, quota, permission denied, read-only file system. Exit status 1 (the run may be
+    resumed once the reason is gone). Attributes ``folder``, ``errno``, ``strerror``."""
+
+    status = 1
+
+    def __init__(self, folder, code, detail=''):
+        OSError.__init__(self, code, os.strerror(code))
+        self.folder = folder
+        self.message = ('Cannot save in {}: {}{}. {}, then run the same command again: it '
+                        'continues from the last complete checkpoint.'.format(
+                            folder, os.strerror(code), ' ({})'.format(detail) if detail
+                            else '', STORAGE_ADVICE[code].capitalize()))
+
+    def __str__(self):
+        return self.message
+
+
+def storage_error(folder, exc):
+    """StorageError for an OSError whose errno is a storage problem (STORAGE_ADVICE), else
+    None; an existing StorageError is returned as is."""
+    if isinstance(exc, StorageError):
+        return exc
+    if isinstance(exc, OSError) and exc.errno in STORAGE_ADVICE:
+        return StorageError(folder, exc.errno)
+    return None
+
+
 def run_script(main, argv=None):
     """Exit status of a script's ``main(argv)``.
 
     An int returned by main is the status (None or any other value: 0). A UserError is
     printed as one line '<script>: error: <message>' on stderr (no traceback): status 2,
-    as argparse gives for bad arguments.
+    as argparse gives for bad arguments (or the error's ``status``: 1 for a StorageError).
     """
     try:
         status = main(argv)
@@ -96,7 +152,7 @@ def run_script(main, argv=None):
         prog = os.path.basename(sys.argv[0]) or 'python'
         print('{}: error: {}'.format(prog, ' '.join(str(exc).split('\n'))),
               file=sys.stderr)
-        return 2
+        return getattr(exc, 'status', 2)
     return status if isinstance(status, int) and not isinstance(status, bool) else 0
 
 
@@ -150,12 +206,17 @@ def _new_file_mode(path):
 def _atomic_write(path, write, mode='w'):
     """Write a file through ``write(fileobj)`` into a temp file, then os.replace it.
 
-    The file gets the mode a plain open() would give it (see _new_file_mode).
+    The file gets the mode a plain open() would give it (see _new_file_mode). A storage
+    problem (full disk, permission denied, read-only file system) raises StorageError
+    naming the folder; the file is then as it was and no temporary file is left.
     """
     folder = os.path.dirname(os.path.abspath(path))
-    mkdir_p(folder)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path) + '.',
-                               suffix='.tmp')
+    try:
+        mkdir_p(folder)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path) + '.',
+                                   suffix='.tmp')
+    except OSError as exc:
+        raise storage_error(folder, exc) or exc
     try:
         with os.fdopen(fd, mode) as f:
             os.chmod(tmp, _new_file_mode(path))
@@ -163,9 +224,11 @@ def _atomic_write(path, write, mode='w'):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.remove(tmp)
+        if isinstance(exc, OSError) and storage_error(folder, exc) is not None:
+            raise storage_error(folder, exc) from None
         raise
 
 
@@ -216,6 +279,38 @@ def load_pickle(path):
         except (EOFError, pickle.UnpicklingError) as exc:
             raise CorruptFileError(path, 'not a complete pickle ({})'.format(
                 exc or type(exc).__name__)) from None
+
+
+def replace_dir(src, dst):
+    """Rename folder src to dst. An existing dst is moved to a hidden name first and
+    removed after the rename (so that dst is at every moment either the old folder or the
+    new one). A storage problem raises StorageError."""
+    parent = os.path.dirname(os.path.abspath(dst))
+    old = None
+    try:
+        if os.path.isdir(dst):
+            old = os.path.join(parent, '.{}.replaced.{}'.format(os.path.basename(dst),
+                                                                 os.getpid()))
+            os.rename(dst, old)
+        os.rename(src, dst)
+    except OSError as exc:
+        raise storage_error(parent, exc) or exc
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def move_aside(path, suffix):
+    """Rename path to path + suffix (+ '.2', '.3', … if taken); returns the new name.
+    A storage problem raises StorageError."""
+    target, n = path + suffix, 1
+    while os.path.exists(target):
+        n += 1
+        target = '{}{}.{}'.format(path, suffix, n)
+    try:
+        os.rename(path, target)
+    except OSError as exc:
+        raise storage_error(os.path.dirname(os.path.abspath(path)), exc) or exc
+    return target
 
 
 def mkdir_p(path):

@@ -7,6 +7,7 @@ arguments and sweeps inspect their folders without TensorFlow's start-up.
 """
 
 import os
+import shutil
 import sys
 import time
 from collections import defaultdict
@@ -14,6 +15,7 @@ from collections import defaultdict
 import numpy as np
 from tqdm.auto import tqdm
 
+import folder_lock
 import prefetch
 import stages
 import task
@@ -473,7 +475,15 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
 
     If model_dir already holds a run with the same hp, training continues from its last
     checkpoint (weights, Adam state, trial RNG and log restored); checkpoints of that run
-    missing from the folder are named in one warning line. Returns the log dict.
+    missing from the folder are named in one warning line. A newest checkpoint that does
+    not restore is moved aside to <trials>.damaged (one line says so) and training
+    continues from the newest one that does, log.json cut back to it. Returns the log.
+
+    One writer per folder (folder_lock): a folder another live process trains raises
+    folder_lock.FolderLockedError naming it; a lock left by a killed process is taken
+    over. A full disk, permission denied or read-only file system while saving raises
+    tools.StorageError naming the folder; log.json then still lists only complete
+    checkpoints, and the same call resumes once the reason is gone.
 
     Everything is checked before anything is written: a bad hp or argument
     (InvalidHpError / ValueError, also from building the network), a model_dir that is a
@@ -489,11 +499,23 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
             trainables, ', '.join(repr(t) for t in TRAINABLES)))
     if not display_step >= 1:
         raise ValueError('display_step must be at least 1, got {!r}'.format(display_step))
-    log, step = _resume_point(model_dir, hp)
-    if log is not None:
-        hp['rng'] = tools.load_rng_state(os.path.join(
-            tools.checkpoint_dir(model_dir, log['trials'][-1]), tools.RNG_FILE))
-    # Only now TensorFlow: the checks above run (and fail) without its start-up.
+    _resume_point(model_dir, hp)           # the folder's checks, before TensorFlow
+    # One writer per folder: an existing folder is locked at once (a second training is
+    # refused in a second); a new one once the network is built (nothing is created for
+    # a bad hp).
+    locks = [folder_lock.acquire(model_dir, verbose)] if os.path.isdir(model_dir) else []
+    try:
+        return _train_locked(model_dir, hp, max_steps, display_step, load_dir, trainables,
+                             verbose, locks)
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _train_locked(model_dir, hp, max_steps, display_step, load_dir, trainables, verbose,
+                  locks):
+    """train() once the arguments are checked and the folder, if it exists, is locked
+    (locks: [its FolderLock], or [] to lock it once created; train releases it)."""
     import tensorflow.compat.v1 as tf
     from network import Model
 
@@ -501,6 +523,9 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
     hp = model.hp
     batch = hp['batch_size_train']
     target = hp['target_perf']
+    # What is on disk now that this process is the folder's only writer (a folder that
+    # does not exist yet is created and locked below, once everything is checked).
+    log, step = _resume_point(model_dir, hp) if locks else (None, 0)
 
     def done(log):
         reason = stop_reason(log, target, max_steps)
@@ -512,20 +537,17 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
         return None
 
     with tf.Session(config=session_config()) as sess:
-        if step > 0:
-            ckpt = tools.checkpoint_dir(model_dir, log['trials'][-1])
-            model.initialize()
-            model.restore(ckpt)
-            if verbose:
-                print('Resuming {} from checkpoint {} (trial {})'.format(
-                    model_dir, ckpt, log['trials'][-1]))
-        elif load_dir is not None:
-            model.initialize()
+        model.initialize()
+        if log is not None:
+            # (a checkpoint that fails to restore assigns no variable: TensorFlow reads
+            # every tensor before the first assignment)
+            log, step = _restore_newest(model, model_dir, hp, log, verbose)
+        if log is None and load_dir is not None:
             model.restore(load_dir)
-        else:
-            model.initialize()
         _configure_optimizer(sess, model, hp, trainables)
         # Everything is checked: the folder is written from here on.
+        if not locks:
+            _create_locked(model_dir, hp, locks, verbose)
         if log is None:
             tools.save_hp(hp, model_dir)  # the hp the model uses (alpha = dt / tau)
             log = defaultdict(list)
@@ -562,9 +584,8 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
                     batches, rng = _next_draw(draws, 'eval', step)
                     log = do_eval(sess, model, log, hp['rule_trains'], step=step,
                                   batches=batches, options=eval_options)
-                    ckpt = tools.checkpoint_dir(model_dir, trials_now)
-                    model.save(ckpt)
-                    tools.save_rng_state(rng, os.path.join(ckpt, tools.RNG_FILE))
+                    save_checkpoint(model, model_dir, trials_now, rng)
+                    # log.json only lists complete checkpoints: written after it
                     tools.save_log(log, model_dir)
                     evaluated_step = step
                     if verbose:
@@ -591,11 +612,85 @@ def train(model_dir, hp=None, max_steps=1e7, display_step=500, ruleset='all_new'
             raise
         finally:
             draws.close()
-        bar.close()
+            bar.close()            # before an error's line, not under it
     if verbose:
         print('Done: {} trials in {:.1f} s, min perf {:.3f} — {} ({}).'.format(
             log['trials'][-1], log['times'][-1], log['perf_min'][-1], reason, model_dir))
     return log
+
+
+def save_checkpoint(model, model_dir, trials, rng):
+    """Save the session's variables and the trial RNG state ``rng`` as the checkpoint
+    <model_dir>/<trials>/ (model.ckpt.*, checkpoint, train_rng.json).
+
+    Written into the hidden folder <model_dir>/.<trials>.saving, then renamed: a folder
+    named by a trial number is always complete, so an analysis never reads a checkpoint
+    being written and a save cut short (a full disk, Ctrl-C, kill -9) leaves nothing a
+    resume would take. A storage problem raises tools.StorageError naming the folder.
+    A folder of the same name that log.json never listed (saved before the run was
+    stopped, the log not yet written) is replaced.
+    """
+    final = tools.checkpoint_dir(model_dir, trials)
+    tmp = os.path.join(model_dir, '.{}.saving'.format(int(trials)))
+    try:
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp)             # left by a save cut short
+        model.save(tmp)
+        tools.save_rng_state(rng, os.path.join(tmp, tools.RNG_FILE))
+        tools.replace_dir(tmp, final)
+    except BaseException as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError) and exc.errno in tools.STORAGE_ADVICE:
+            raise tools.StorageError(model_dir, exc.errno) from None
+        raise
+    return final
+
+
+def _create_locked(model_dir, hp, locks, verbose):
+    """Create model_dir and append its lock to locks; a run another process started
+    there meanwhile is refused (FolderLockedError while it runs, else ModelFolderError)."""
+    try:
+        tools.mkdir_p(model_dir)
+    except OSError as exc:
+        raise tools.storage_error(model_dir, exc) or exc
+    locks.append(folder_lock.acquire(model_dir, verbose))
+    if _resume_point(model_dir, hp)[0] is not None:
+        raise tools.ModelFolderError(model_dir, 'Another process started a run in {!r} '
+                                                'while this one started; run the command '
+                                                'again to continue it.'.format(model_dir))
+
+
+def _restore_newest(model, model_dir, hp, log, verbose=True):
+    """Restore the newest checkpoint of ``log`` (from _resume_point) that restores, with
+    its trial RNG into hp['rng']; returns (log, step) cut back to it, or (None, 0) if none
+    does.
+
+    A checkpoint whose TensorFlow files do not restore (truncated, overwritten, missing)
+    is moved aside to <trials>.damaged (nothing is deleted), named in one
+    line on stderr, and log.json is cut back to the checkpoint training continues from.
+    """
+    while log is not None:
+        ckpt = tools.checkpoint_dir(model_dir, log['trials'][-1])
+        try:
+            rng = tools.load_rng_state(os.path.join(ckpt, tools.RNG_FILE))
+            model.restore(ckpt)
+        except tools.DamagedCheckpointError as exc:
+            reason = exc.reason
+            aside = tools.move_aside(ckpt, '.damaged')
+            log, step = _resume_point(model_dir, hp)
+            if log is not None:
+                tools.save_log(log, model_dir)
+            print('Checkpoint {} does not restore ({}): moved to {}; {}.'.format(
+                ckpt, reason, aside, 'resuming from trial {}'.format(log['trials'][-1])
+                if log is not None else 'no checkpoint left, training starts anew'),
+                file=sys.stderr, flush=True)
+            continue
+        hp['rng'] = rng
+        if verbose:
+            print('Resuming {} from checkpoint {} (trial {})'.format(
+                model_dir, ckpt, log['trials'][-1]))
+        return log, log['trials'][-1] // hp['batch_size_train']
+    return None, 0
 
 
 def _configure_optimizer(sess, model, hp, trainables):

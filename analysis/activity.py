@@ -13,15 +13,16 @@ caches keep it, and what is derived from it, in memory: analysis/session.py).
 import os
 
 import numpy as np
-import tensorflow.compat.v1 as tf
-from tqdm.auto import tqdm
 
-import stages
-import task
-import tools
-from analysis import cache, common, session
-from analysis.blocks import block
-from network import Model
+import tools  # first: it keeps TensorFlow's start-up notices off (tf_quiet)
+import tensorflow.compat.v1 as tf  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
+
+import stages  # noqa: E402
+import task  # noqa: E402
+from analysis import cache, common, session  # noqa: E402
+from analysis.blocks import block  # noqa: E402
+from network import Model  # noqa: E402
 
 # CheckpointRunner keeps the recurrent noise it draws, up to this many bytes (float32): the
 # noise depends on its seed and shape only, so every checkpoint restored into the runner
@@ -33,6 +34,10 @@ NOISE_CACHE_BYTES = 2 * 1024 ** 3
 # [seed, step*64 + k]; these never collide with it because they are negative).
 def analysis_noise_seed(hp, rule_index):
     return np.array([hp['seed'], -1 - rule_index], dtype=np.int64)
+
+
+class DamagedCheckpoint(common.DataUnavailable):
+    """A checkpoint whose files do not restore (see analysis/damage.py)."""
 
 
 class CheckpointRunner(object):
@@ -63,13 +68,30 @@ class CheckpointRunner(object):
         self._noise, self._noise_bytes = {}, 0
 
     def restore(self, trial_num):
-        """Load checkpoint <model_dir>/<trial_num> (a clear error lists the valid ones)."""
+        """Load checkpoint <model_dir>/<trial_num> (a clear error lists the valid ones).
+
+        A checkpoint that does not restore raises DamagedCheckpoint (a DataUnavailable)
+        and is recorded in the session's damaged list (one line the first time); loops over
+        checkpoints skip it (restore_or_skip)."""
         folder = tools.checkpoint_dir(self.model_dir, trial_num)
         if not tools.has_checkpoint(folder):
             raise common.DataUnavailable('No checkpoint at trial {} in {}; checkpoints: {}'.format(
                 trial_num, self.model_dir, _short_list(tools.list_checkpoints(self.model_dir))))
-        self.model.restore(folder)
+        self.trial_num = None
+        try:
+            self.model.restore(folder)
+        except tools.DamagedCheckpointError as exc:
+            session.current().damaged.add(self.model_dir, trial_num, exc.reason)
+            raise DamagedCheckpoint(str(exc)) from None
         self.trial_num = int(trial_num)
+
+    def restore_or_skip(self, trial_num):
+        """restore(trial_num); False (nothing restored) for a damaged checkpoint."""
+        try:
+            self.restore(trial_num)
+        except DamagedCheckpoint:
+            return False
+        return True
 
     def noise_for(self, x, seed):
         """The recurrent noise (T, B, n_rnn) float32 the graph would draw for input x
@@ -255,7 +277,8 @@ def compute_H_at(hp, model_dir, rules, trials, recompute=False, save_H_pickle=Tr
         return None if save_H_pickle else out
     with CheckpointRunner(model_dir, hp) as runner:
         for t, missing in tqdm(todo, desc='compute_H', unit='ckpt', disable=not verbose):
-            runner.restore(t)
+            if not runner.restore_or_skip(t):
+                continue
             Hs = runner.run_concurrently(
                 [store[r] for r in missing],
                 [analysis_noise_seed(hp, rule_index[r]) for r in missing])
@@ -308,7 +331,8 @@ def iter_H(hp, model_dir, wanted, verbose=True, desc='H', keep=True):
                 if runner is None:
                     store = test_trials(hp, rules_all)
                     runner = CheckpointRunner(model_dir, hp)
-                runner.restore(t)
+                if not runner.restore_or_skip(t):
+                    continue           # named once in the session's damaged list
                 Hs = runner.run_concurrently([store[r] for r in todo],
                                              [analysis_noise_seed(hp, rule_index[r])
                                               for r in todo])
@@ -340,10 +364,20 @@ def Get_H(hp, model_dir, trial_num, rule, save_H=False, task_mode='test'):
         return common.load_H(model_dir, trial_num, rule)
     if save_H:
         compute_H_at(hp, model_dir, [rule], [trial_num], verbose=False)
+        if not os.path.isfile(common.H_path(model_dir, trial_num, rule)):
+            raise _damaged(model_dir, trial_num)
         return common.load_H(model_dir, trial_num, rule)
     task_info_for(hp, model_dir, [rule])
     for _, Hs in iter_H(hp, model_dir, {trial_num: [rule]}, verbose=False):
         return Hs[rule]
+    raise _damaged(model_dir, trial_num)       # iter_H skipped it
+
+
+def _damaged(model_dir, trial_num):
+    reason = session.current().damaged.found.get((os.path.normpath(model_dir), int(trial_num)),
+                                                 '?')
+    return DamagedCheckpoint('Checkpoint {} of {} does not restore ({})'.format(
+        int(trial_num), model_dir, reason))
 
 
 def H_and_locations(hp, model_dir, trial_num, rule, task_mode='test'):

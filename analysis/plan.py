@@ -34,7 +34,7 @@ import numpy as np
 
 import tools
 from analysis import activity, blocks, cache, common, figsave, neuron_info, psth, session
-from analysis.runner import BlockRunner, ParallelBlocks, block_label
+from analysis.runner import BlockRunner, ParallelBlocks, block_label, count_new_figures
 
 
 class Deferred(object):
@@ -174,6 +174,12 @@ class AnalysisPlan(object):
                     other.close()
         self.finished = True
         return self.results
+
+    def summary(self, model_dir, since, seconds=None):
+        """(number of figures written in model_dir's figure folder since ``since``, the
+        closing lines: figures, blocks done and skipped, damaged checkpoints left out)."""
+        n, root = count_new_figures(model_dir, since, self.session)
+        return n, self.runner.summary(n, root, seconds, damaged=self.session.damaged)
 
     def _run_call(self, i):
         fn, args, kwargs = self.calls[i]

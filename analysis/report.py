@@ -329,7 +329,10 @@ def select_stages(hp, log, model_dir):
 
 def model_rows(model_dir, verbose=False):
     """Every signature's rows for one model (list of dicts with the COLUMNS keys)."""
-    hp, log = tools.load_hp(model_dir), tools.load_log(model_dir)
+    from analysis.runner import log_on_disk
+    hp = tools.load_hp(model_dir)
+    # without checkpoints missing on disk or damaged (one line each)
+    log = log_on_disk(model_dir, tools.load_log(model_dir))
     model = common.model_name(model_dir)
     if not log.get('trials'):
         return [row(model, n, 'all', 'n/a', note='the log holds no checkpoint')

@@ -21,7 +21,7 @@ import tempfile
 import time
 
 import tools
-from analysis import common, session
+from analysis import common, damage, session
 
 
 class BlockRunner(object):
@@ -70,9 +70,10 @@ class BlockRunner(object):
         self.reasons[label] = reason
         return None
 
-    def summary(self, n_figures=None, root=None, seconds=None):
+    def summary(self, n_figures=None, root=None, seconds=None, damaged=None):
         """Closing lines: figures written, blocks done and skipped, the skipped blocks
-        grouped by reason."""
+        grouped by reason, the damaged checkpoints left out (``damaged``, a
+        damage.DamagedCheckpoints; default: the current session's)."""
         head = []
         if n_figures is not None:
             head.append('{} figure(s) written{}'.format(
@@ -87,6 +88,9 @@ class BlockRunner(object):
         for reason, labels in by_reason.items():
             shown = ', '.join(labels[:4]) + (' …' if len(labels) > 4 else '')
             lines.append('  skipped {} × {}: {}'.format(len(labels), reason, shown))
+        damaged = session.current().damaged if damaged is None else damaged
+        if len(damaged):
+            lines.append('  ' + damaged.summary())
         if self.seconds:
             slow = sorted(self.seconds.items(), key=lambda kv: -kv[1][0])[:5]
             lines.append('  slowest blocks (wall s / CPU s): ' + '; '.join(
@@ -195,6 +199,7 @@ class ParallelBlocks(object):
         run.done += child['done']
         run.skipped += child['skipped']
         run.reasons.update(child['reasons'])
+        session.current().damaged.merge(child.get('damaged', {}))
         for label, (wall, cpu) in child['seconds'].items():
             w0, c0 = run.seconds.get(label, (0.0, 0.0))
             run.seconds[label] = (w0 + wall, c0 + cpu)
@@ -244,12 +249,12 @@ def _child(blocks, log_path, result_path, figure_root, shared, next_shared):
     os.close(fd)
     sys.stdout.reconfigure(line_buffering=True)
     run = BlockRunner()
-    with session.Session(figure_root=figure_root, threads=1):
+    with session.Session(figure_root=figure_root, threads=1) as mine:
         results = [run(fn, *args, **kwargs) for fn, args, kwargs in blocks]
         taken = run_shared_blocks(run, shared, next_shared)
     tools.save_pickle({'done': run.done, 'skipped': run.skipped, 'reasons': run.reasons,
-                       'seconds': run.seconds, 'blocks': results, 'shared': taken},
-                      result_path)
+                       'seconds': run.seconds, 'blocks': results, 'shared': taken,
+                       'damaged': mine.damaged.found}, result_path)
 
 
 def count_new_figures(model_dir, since, within=None):
@@ -266,12 +271,16 @@ def count_new_figures(model_dir, since, within=None):
 
 def log_on_disk(model_dir, log):
     """The training log of model_dir without the checkpoints it lists whose folder is
-    missing (deleted by hand, a copy made halfway); those are named in one warning line.
+    missing (deleted by hand, a copy made halfway), named in one warning line, nor those
+    whose files are damaged (damage.screen: one line each, counted in the current
+    session's damaged list and in the closing summary).
 
     Every list of the log with one entry per checkpoint loses their entries, so that the
     stage selection, the trial lists made from the log and the figures never ask for them.
     """
-    return without_checkpoints(log, common.warn_missing_checkpoints(model_dir, log))
+    missing = common.warn_missing_checkpoints(model_dir, log)
+    damaged = damage.screen(model_dir, log['trials'], session.current().damaged)
+    return without_checkpoints(log, missing + damaged)
 
 
 def without_checkpoints(log, trials):

@@ -8,6 +8,8 @@ A Session holds
     H, means, psth
                   byte-bounded caches of hidden activity and its products (analysis/cache.py
                   says what is kept and how entries are keyed)
+    damaged       the checkpoints found not to restore, left out and counted
+                  (analysis/damage.py)
 
 The analyses read the *current* session (``current()``): the innermost one entered with
 ``with Session(...)``, else one default session made on first use (figures to 'figure/'
@@ -25,7 +27,7 @@ import contextvars
 import os
 
 import tools
-from analysis import cache, common
+from analysis import cache, common, damage
 
 MB = cache.MB
 
@@ -50,6 +52,7 @@ class Session(object):
         self.H = cache.ByteLRU(h_budget)
         self.means = cache.ByteLRU(means_budget)
         self.psth = cache.ByteLRU(psth_budget)
+        self.damaged = damage.DamagedCheckpoints()
         self._tokens = []
 
     def clear(self):

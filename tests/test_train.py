@@ -1,5 +1,6 @@
 """train.py: defaults, evaluation draw order, files on disk, resume, Ctrl-C, errors."""
 
+import errno
 import json
 import os
 import shutil
@@ -325,3 +326,162 @@ def test_main_training_bad_arguments(tmp_path, capsys, argv, message):
     assert info.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / 'demo').exists()
+
+
+# ----------------------------------------------------------------------------------------
+# A model folder on a lab machine: damaged checkpoints, full disks, a second writer
+# ----------------------------------------------------------------------------------------
+def assert_log_equals_straight(model_dir, straight):
+    on_disk = tools.load_log(str(model_dir))
+    assert on_disk['trials'] == straight['trials']
+    for key in LOG_KEYS - {'times', 'model_dir'}:
+        assert on_disk[key] == straight[key], key
+    # nothing lost: every entry of log.json has its checkpoint
+    assert tools.missing_checkpoints(str(model_dir), on_disk) == []
+
+
+@pytest.mark.parametrize('damaged_file, size', [
+    ('model.ckpt.data-00000-of-00001', 1000), ('model.ckpt.index', 100)])
+def test_a_damaged_newest_checkpoint_is_moved_aside_and_training_resumes_before_it(
+        tmp_path, capsys, finished_runs, damaged_file, size):
+    model_dir = tmp_path / 'm'
+    copy_run(finished_runs, 512, model_dir)
+    with open(str(model_dir / '512' / damaged_file), 'r+b') as f:
+        f.truncate(size)
+    capsys.readouterr()
+    run(model_dir, 512)
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1, err
+    assert err[0].startswith('Checkpoint {} does not restore ('.format(model_dir / '512'))
+    assert damaged_file in err[0]
+    assert err[0].endswith('moved to {}; resuming from trial 384.'.format(
+        model_dir / '512.damaged'))
+    # moved aside as it was, nothing deleted
+    assert os.path.getsize(str(model_dir / '512.damaged' / damaged_file)) == size
+    # the continued run equals the uninterrupted one (384 → 512 trained again)
+    assert_log_equals_straight(model_dir, finished_runs[512][1])
+
+
+class FullDisk(object):
+    """Makes the checkpoint save of `trials` fail as TensorFlow does on a full disk."""
+
+    def __init__(self, monkeypatch, trials):
+        import network
+        original = network.tf.train.Saver.save
+
+        def save(saver, sess, path, *args, **kwargs):
+            if os.path.basename(os.path.dirname(path)) == '.{}.saving'.format(trials):
+                # a first file written, then the disk is full
+                open(path + '.data-00000-of-00001', 'wb').close()
+                raise tf.errors.ResourceExhaustedError(
+                    None, None, '{}.data-00000-of-00001.tempstate1; No space left on '
+                                'device'.format(path))
+            return original(saver, sess, path, *args, **kwargs)
+
+        monkeypatch.setattr(network.tf.train.Saver, 'save', save)
+
+
+def test_a_full_disk_while_saving_is_one_line_and_the_resume_loses_nothing(
+        tmp_path, capsys, monkeypatch, finished_runs):
+    model_dir = tmp_path / 'm'
+    patch = pytest.MonkeyPatch()
+    FullDisk(patch, 256)
+    status = tools.run_script(lambda argv: run(model_dir, 512))
+    patch.undo()
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert status == 1
+    assert err == ['{}: error: Cannot save in {}: No space left on device. Free some '
+                   'space on that disk, then run the same command again: it continues '
+                   'from the last complete checkpoint.'.format(
+                       os.path.basename(os.sys.argv[0]), model_dir)]
+    # nothing half-written: no checkpoint 256, no temporary folder, no lock
+    assert sorted(os.listdir(str(model_dir))) == ['0', '128', 'hp.json', 'log.json']
+    assert tools.load_log(str(model_dir))['trials'] == [0, 128]
+    run(model_dir, 512)
+    assert_log_equals_straight(model_dir, finished_runs[512][1])
+
+
+def test_a_read_only_log_json_leaves_the_log_at_the_last_complete_checkpoint(
+        tmp_path, capsys, monkeypatch, finished_runs):
+    model_dir = tmp_path / 'm'
+    copy_run(finished_runs, 128, model_dir)
+    replace = os.replace
+
+    def read_only(src, dst):
+        if os.path.basename(dst) == 'log.json':
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), dst)
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, 'replace', read_only)
+    with pytest.raises(tools.StorageError, match='Cannot save in {}: Read-only file '
+                                                 'system. Use a folder on a writable'.format(
+                                                     model_dir)):
+        run(model_dir, 512)
+    monkeypatch.setattr(os, 'replace', replace)
+    # checkpoint 256 was saved, log.json (still at 128) never listed it
+    assert tools.load_log(str(model_dir))['trials'] == [0, 128]
+    assert not [f for f in os.listdir(str(model_dir)) if f.startswith('.')]
+    run(model_dir, 512)      # saves 256 again over the unlisted folder
+    assert_log_equals_straight(model_dir, finished_runs[512][1])
+
+
+def test_permission_denied_for_a_new_folder_is_a_storage_error(tmp_path, monkeypatch):
+    def denied(path, *args, **kwargs):
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
+
+    monkeypatch.setattr(os, 'makedirs', denied)
+    with pytest.raises(tools.StorageError, match='Permission denied. Make the folder '
+                                                 'writable') as info:
+        run(tmp_path / 'new', 0)
+    assert info.value.status == 1 and info.value.errno == errno.EACCES
+
+
+LOCK_HOLDER = '''
+import sys, time
+import folder_lock
+lock = folder_lock.acquire(sys.argv[1])
+print('locked', flush=True)
+time.sleep(120)
+'''
+
+
+def test_a_second_writer_is_refused_and_a_killed_ones_lock_is_taken_over(
+        tmp_path, capsys, monkeypatch):
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    model_dir = tmp_path / 'm'
+    model_dir.mkdir()
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    holder = subprocess.Popen([sys.executable, '-c', LOCK_HOLDER, str(model_dir)], cwd=repo,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == 'locked\n'
+        monkeypatch.setattr(Main_training, 'hp', dict(Main_training.hp, n_rnn=16,
+                                                      batch_size_test=32))
+        capsys.readouterr()
+        start = time.time()
+        status = tools.run_script(Main_training.main, ['--modeldir', str(model_dir),
+                                                       '--max-trials', '64'])
+        assert time.time() - start < 10
+        out = capsys.readouterr()
+        err = [line for line in out.err.splitlines() if line.strip()]
+        assert status == 2 and len(err) == 1
+        assert 'is being trained by process {} on host {}'.format(
+            holder.pid, socket.gethostname()) in err[0]
+        assert os.listdir(str(model_dir)) == ['train.lock']      # nothing written
+    finally:
+        holder.send_signal(signal.SIGKILL)       # kill -9: no chance to release the lock
+        holder.wait()
+    # the lock file still names the dead process: stale, taken over with one line
+    assert (model_dir / 'train.lock').exists()
+    assert tools.run_script(Main_training.main, ['--modeldir', str(model_dir),
+                                                 '--max-trials', '64']) == 0
+    assert tools.load_log(str(model_dir))['trials'] == [0, 64]
+    err = [line for line in capsys.readouterr().err.splitlines()
+           if line.strip() and not line.startswith('training')]
+    assert len(err) == 1 and err[0].startswith('Note: {} had a stale lock of process {} '
+                                               'on host'.format(model_dir, holder.pid))
+    assert not (model_dir / 'train.lock').exists()          # released at the end
