@@ -107,7 +107,7 @@ def block_label(fn, args, kwargs):
     """'plot_PSTH odrd stim1 plot_oppo_dir=True': the function and its short arguments
     (paths and containers left out)."""
     def short(v):
-        return isinstance(v, (str, int, float, bool)) or (
+        return v is None or isinstance(v, (str, int, float, bool)) or (
             isinstance(v, tuple) and len(v) <= 3 and all(isinstance(x, (str, int)) for x in v))
     parts = [fn.__name__]
     parts += [str(a) for a in args if short(a) and not (isinstance(a, str) and os.sep in a)]

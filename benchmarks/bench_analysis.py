@@ -257,7 +257,7 @@ def bench_main_analysis(args):
             first = [i for i, line in enumerate(lines) if line.startswith('Main_analysis:')]
             summary = lines[first[-1]:] if first else []
             added = folder_bytes(dst) - before
-            n_fig = sum(1 for d, _, files in os.walk(os.path.join(tmp, common.FIGURE_ROOT))
+            n_fig = sum(1 for d, _, files in os.walk(os.path.join(tmp, 'figure'))
                         for f in files if f.endswith('.png')
                         and os.path.getmtime(os.path.join(d, f)) >= since)
             print('  {}: {:.1f} s wall, {:.1f} s CPU, {} PNG figure(s) in the figure folder, '

@@ -36,11 +36,18 @@ def _saccades(hp, log, model_dir):
                                       plot=False, verbose=False)
 
 
+def _flat(errors):
+    """Every trial's saccade error (deg), stage by stage (and distance by distance)."""
+    out = []
+    for stage in sorted(errors):
+        v = errors[stage]
+        out += [np.ravel(v[k]) for k in sorted(v)] if isinstance(v, dict) else [np.ravel(v)]
+    return np.concatenate(out)
+
+
 def _same_errors(a, b):
     assert a['errors'].keys() == b['errors'].keys()
-    for stage in a['errors']:
-        for key in a['errors'][stage]:
-            np.testing.assert_array_equal(a['errors'][stage][key], b['errors'][stage][key])
+    np.testing.assert_array_equal(_flat(a['errors']), _flat(b['errors']))
 
 
 def test_a_block_draws_the_same_trials_alone_after_other_blocks_and_in_either_process(
