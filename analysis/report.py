@@ -487,6 +487,13 @@ def _table_line(r):
         _fmt(r['p'], '{:.2g}'), _md_cell(effect), _md_cell(verdict))
 
 
+def folder_line(model_dir, log):
+    """'Model folder `<model_dir>`: <n> checkpoints up to trial <last>' (report.md's first
+    line: which run the report describes)."""
+    return 'Model folder `{}`: {} checkpoints up to trial {:,}'.format(
+        model_dir, len(log['trials']), log['trials'][-1])
+
+
 def write_model_report(rows, out_dir, model_dir=None, seconds=None):
     """report.md and signatures.csv of one model in out_dir; returns both paths."""
     tools.mkdir_p(out_dir)
@@ -496,9 +503,8 @@ def write_model_report(rows, out_dir, model_dir=None, seconds=None):
     if model_dir is not None:
         log = tools.load_log(model_dir)
         if log.get('trials'):
-            lines.append('Model folder `{}`: {} checkpoints up to trial {:,}; stages '
-                         'auto-selected from its log as in Main_analysis.'.format(
-                             model_dir, len(log['trials']), log['trials'][-1]))
+            lines.append(folder_line(model_dir, log) + '; stages auto-selected from its '
+                         'log as in Main_analysis.')
             lines.append('')
     lines += ['| # | signature | verdict |', '|---|---|---|']
     lines += ['| {} | {} | {} |'.format(n, SIGNATURES[n], verdicts[n]) for n in SIGNATURES]

@@ -17,10 +17,11 @@ import os
 
 import pytest
 
+import Analysis_with_diff_HyperParameters as awd
 import experiments
 import task
 import tools
-from analysis import report
+from analysis import family_report, report
 
 TINY = {'n_rnn': 16, 'dt': 50, 'batch_size_train': 32, 'batch_size_test': 32}
 RAMP = [0.1, 0.5, 1.0]
@@ -55,10 +56,12 @@ def train_tiny(name, root):
 @pytest.mark.parametrize('name', FAMILIES)
 def test_report_on_each_family(name, tmp_path, cheap_report):
     exp = experiments.get(name)
-    model_dir = train_tiny(name, str(tmp_path))
-    rows = report.model_rows(model_dir, figures=False)
-    md, csv_path = report.write_model_report(rows, report.report_dir(model_dir), model_dir)
-    assert os.path.isfile(md)
+    root = str(tmp_path)
+    model_dir = train_tiny(name, root)
+    # through the family report, which writes the model's own report first
+    assert awd.main(['--report', '--no-figures', '--root', root, '--only', name]) == 0
+    out_dir = report.report_dir(model_dir)
+    md, csv_path = os.path.join(out_dir, 'report.md'), os.path.join(out_dir, 'signatures.csv')
     back = report.read_csv(csv_path)
     assert {r['signature'] for r in back} == set(report.SIGNATURES)
     # a reason on every "not available" row, in the table of report.md as well
@@ -100,6 +103,13 @@ def test_report_on_each_family(name, tmp_path, cheap_report):
     if 1 not in expected:
         assert odr in by_sig[1][0]['statistic'] and 'odrd' in by_sig[1][0]['statistic']
     assert not any(r['figures'] for r in back)
-    # figures=False: no figure file (analyses may have made their folders)
+    # --no-figures: no figure file (analyses may have made their folders)
     assert not [f for _, _, files in os.walk(str(cheap_report)) for f in files
                 if not f.endswith('.md') and not f.endswith('.csv')]
+    # the family report's row: the same verdicts
+    line, = family_report.read_csv(os.path.join(family_report.report_dir(),
+                                                'experiments.csv'))
+    verdicts = report.signature_verdicts(back)
+    assert [line['sig{}_verdict'.format(n)] for n in report.SIGNATURES] == [
+        verdicts[n] for n in report.SIGNATURES]
+    assert line['learned_' + odr] == '64'       # the ramp passes 0.95 at the last checkpoint
