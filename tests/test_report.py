@@ -128,8 +128,11 @@ def _by_variant(rows):
 
 def test_report_end_to_end_on_a_tiny_model(staged_model_dir, tmp_path, figure_root, capsys,
                                            monkeypatch):
-    # one checkpoint per stage for the behavioural tests keeps the test short
+    # one checkpoint per stage and small batches for the behavioural tests keep the test
+    # short (16 trials per cue–distractor pair, one 128-trial batch per anti-saccade task)
     monkeypatch.setattr(report, 'BEHAVIOUR_CHECKPOINTS', 1)
+    monkeypatch.setattr(report, 'DISTRACTOR_BATCH', 16)
+    monkeypatch.setattr(report, 'SACCADE_BATCHES', 1)
     model_dir = str(tmp_path / 'staged')
     shutil.copytree(staged_model_dir, model_dir)
     assert Main_report.main(['--model-dir', model_dir, '--quiet']) == 0
