@@ -46,6 +46,13 @@ def main_effect(rows, number):
     return None
 
 
+def na_reason(rows, number):
+    """Why signature ``number`` is not available: the note of its first test row that is
+    not ('' if none is)."""
+    return next((r['note'] for r in rows if r['signature'] == number
+                 and r['verdict'] == report.NA), '')
+
+
 def learned_at(log, rule):
     """First checkpoint trial whose performance on ``rule`` exceeds sig.LEARNED_PERF, or
     None when none does."""
@@ -67,17 +74,19 @@ def effect_text(x):
 def experiment_row(name, model_dir, status, rows=(), log=None, note=''):
     """One experiment's line (dict): name, family, what, model_dir, status, trials (of the
     last checkpoint, or None), rules (trained), learned {rule: trial or None}, verdicts
-    {signature: verdict}, effects {signature: main_effect or None}, note."""
+    {signature: verdict}, effects {signature: main_effect or None}, reasons {signature:
+    why it is not available, or ''}, note."""
     exp = experiments.get(name)
     out = {'name': name, 'family': experiments.family(name), 'what': exp.what,
            'model_dir': model_dir, 'status': status, 'trials': None, 'rules': exp.rules,
-           'learned': {}, 'verdicts': {}, 'effects': {}, 'note': note}
+           'learned': {}, 'verdicts': {}, 'effects': {}, 'reasons': {}, 'note': note}
     if log and log.get('trials'):
         out['trials'] = int(log['trials'][-1])
         out['learned'] = {r: learned_at(log, r) for r in exp.rules if 'perf_' + r in log}
     if rows:
         out['verdicts'] = report.signature_verdicts(rows)
         out['effects'] = {n: main_effect(rows, n) for n in report.SIGNATURES}
+        out['reasons'] = {n: na_reason(rows, n) for n in report.SIGNATURES}
     return out
 
 
@@ -137,8 +146,11 @@ def _verdict_cell(line, number):
     verdict = line['verdicts'].get(number)
     if verdict is None:
         return ''
+    if verdict == report.NA:
+        reason = line['reasons'].get(number)
+        return '{} ({})'.format(verdict, reason) if reason else verdict
     eff = line['effects'].get(number)
-    if eff is None or verdict == report.NA:
+    if eff is None:
         return verdict
     return '{} ({} = {})'.format(verdict, eff[1] or 'effect', effect_text(eff[0]))
 
@@ -158,7 +170,8 @@ def csv_columns(rules):
     cols = ['experiment', 'family', 'what', 'model_dir', 'status', 'trials']
     for n in report.SIGNATURES:
         cols += ['sig{}_verdict'.format(n), 'sig{}_effect'.format(n),
-                 'sig{}_effect_name'.format(n), 'sig{}_effect_variant'.format(n)]
+                 'sig{}_effect_name'.format(n), 'sig{}_effect_variant'.format(n),
+                 'sig{}_not_available_because'.format(n)]
     cols += ['learned_' + r for r in rules]
     return cols + ['note']
 
@@ -181,6 +194,7 @@ def write_csv(lines, path):
             out['sig{}_effect'.format(n)] = '' if eff is None else repr(float(eff[0]))
             out['sig{}_effect_name'.format(n)] = '' if eff is None else eff[1]
             out['sig{}_effect_variant'.format(n)] = '' if eff is None else eff[2]
+            out['sig{}_not_available_because'.format(n)] = line['reasons'].get(n, '')
         for r in rules:
             out['learned_' + r] = _learned_cell(line, r, '{}')
         w.writerow(out)
@@ -207,10 +221,10 @@ def format_markdown(lines, root, seconds=None):
                                          len(failed)),
            'Each experiment is the paper run (Main_training.py) with the change of its '
            'row. Its signatures are those of `Main_report.py` (its own report: '
-           '`figure/report_<folder>/report.md`); a cell gives the signature\'s verdict and '
-           'its main effect size, the first test row of the signature with a defined '
-           'effect (see that report for every row, and for why a signature is not '
-           'available). Stages are selected from each model\'s own log.', '']
+           '`figure/report_<folder>/report.md`, with every row); a cell gives the '
+           'signature\'s verdict and its main effect size, the first test row of the '
+           'signature with a defined effect, or why the signature is not available. '
+           'Stages are selected from each model\'s own log.', '']
     if missing:
         out += ['Not trained yet (no checkpoint under `{}`), left out of the tables below '
                 'and listed in the csv with status "not trained": {}.'.format(

@@ -92,6 +92,7 @@ def test_family_report_table(planted_root, figure_root, capsys):
     assert (float(one['sig2_effect']), one['sig2_effect_variant']) == (0.05, 'odr delay1, last')
     assert (float(one['sig3_effect']), one['sig3_effect_name']) == (0.4, 'slope')
     assert one['sig5_effect'] == ''
+    assert one['sig5_not_available_because'] == 'no mature odr checkpoint'
     assert (one['learned_overlap'], one['learned_gap'], one['learned_odr']) == (
         '1000', '2000', 'not learned within 3000')
     assert lines['indi_odr']['learned_overlap'] == ''
@@ -106,7 +107,8 @@ def test_family_report_table(planted_root, figure_root, capsys):
     assert cells[:3] == ['set2_exp1', 'activation tanh', '3,000']
     assert cells[3:6] == ['holds (trials to the first WM task = 1,000)',
                           'does not hold (η² = 0.05)', 'does not hold (slope = 0.4)']
-    assert cells[7] == report.NA
+    assert cells[7] == report.NA + ' (no mature odr checkpoint)'      # its row's reason
+    assert cells[6] == report.NA                 # no row at all: no reason to give
     learned = next(ln for ln in text.splitlines()[text.splitlines().index(row) + 1:]
                    if ln.startswith('| set2_exp1 |'))
     assert '| 1,000 |' in learned and 'not learned within 3,000' in learned
