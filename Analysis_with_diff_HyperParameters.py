@@ -5,30 +5,48 @@ experiment of its table, the basic analyses of Main_analysis.py on that model.
     python Analysis_with_diff_HyperParameters.py                       # every trained experiment
     python Analysis_with_diff_HyperParameters.py --only 'set2_*' indi_odr
     python Analysis_with_diff_HyperParameters.py --root data_sweep --recompute
+    python Analysis_with_diff_HyperParameters.py --report              # signatures, side by side
+    python Analysis_with_diff_HyperParameters.py --report --only 'set2_*' set1_exp1 --no-figures
 
 Per experiment (model folder <root>/<name>, figures in figure/figure_<name>/):
 growth of performance with the checkpoints of each stage selected from the model's own
-log (print_basic_info(auto_range_select=True): stages differ between experiments, as
-their networks learn at different speeds); task information; hidden activity H of each
-trained rule at its own stage checkpoints (one pass, kept in memory, not written: see
-analysis/cache.py); unit classification (neuron_info pickles) and the population PSTH of
+log (print_basic_info(auto_range_select=True) with the stage settings and fallback of
+every command: stages differ between experiments, as their networks learn at different
+speeds); task information; hidden activity H of each trained rule at its own stage
+checkpoints (one pass planned from the calls, kept in memory, not written: see
+analysis/plan.py); unit classification (neuron_info pickles) and the population PSTH of
 every analysed epoch of every rule the experiment trained.
 Experiments whose model folder holds no trained run yet are reported and skipped; a rule
 with no checkpoint in any stage (not learned far enough yet) is reported and skipped, and
 so is a block whose data the model does not hold (common.DataUnavailable); checkpoints
 that log.json lists but whose folder is missing are named in one warning and left out.
 Stored neuron_info pickles are reused unless --recompute; existing H pickles are read.
+
+--report computes instead the paper's signatures on every selected trained experiment
+(analysis.report.model_rows, as Main_report.py: each model's own report goes to
+figure/report_<folder>/) and puts them side by side in figure/report_experiments/report.md
+and experiments.csv: one row per experiment with each signature's verdict and main
+effect size, the trial at which each task first exceeded 0.95 (or "not learned within
+N", N the run's last checkpoint), and per family one sentence of what it changes.
+Experiments not trained yet are named in one line of the report (and in the csv with
+status "not trained") and left out of its tables. A model whose report exists for its
+current log (figure/report_<folder>/signatures.csv written after log.json, for the same
+folder and checkpoints) is read back, not recomputed, unless --recompute.
+--no-figures writes no figure (the numbers are the same, in about half the time).
 """
 
 import argparse
+import contextlib
+import io
+import os
 import sys
 import time
 import traceback
 
 import tools
 import experiments as thp
-from stages import expand_trial_list
-from analysis.runner import BlockRunner, count_new_figures, log_on_disk
+from stages import DataUnavailable, expand_trial_list, stages_with_fallback
+from analysis.runner import log_on_disk
 
 # Epochs whose selective units get a PSTH (and a neuron_info pickle), per rule; the
 # delayed-response rules with other delays (odr500 … odr15000) use 'odr'. A rule not
@@ -108,10 +126,10 @@ def analyse_experiment(name, root='data', recompute=False):
     """
     # The analyses import TensorFlow (seconds of start-up): only here, so that --help and
     # --list answer at once.
-    from analysis.activity import gen_task_info
-    from analysis.cache import plan_entry, prepare_activity
+    from analysis.activity import task_info_for
     from analysis.basic import print_basic_info
     from analysis.neuron_info import generate_neuron_info
+    from analysis.plan import AnalysisPlan
     from analysis.psth import plot_PSTH
     exp = thp.get(name)
     model_dir = exp.model_dir(root)
@@ -122,56 +140,38 @@ def analyse_experiment(name, root='data', recompute=False):
     start = time.time()
     print('\n=== {} — {} [{}]'.format(name, exp.what, model_dir), flush=True)
     hp = tools.load_hp(model_dir)
-    log = log_on_disk(model_dir, tools.load_log(model_dir))   # warns of missing checkpoints
-    run = BlockRunner()
     rules = list(hp['rule_trains'])     # what this folder was trained on
-
-    # Stages from this model's own performance curves (Fig S7).
-    stages = run(print_basic_info, hp, log, model_dir, smooth_growth=True, smooth_window=5,
-                 auto_range_select=True, avr_window=9, perf_margin=0.05,
-                 max_trial_num_limit=30)
-    if stages is None:
-        seconds = time.time() - start
-        return _summary(name, model_dir, 'analysed', seconds,
-                        count_new_figures(model_dir, start)[0], run.done, run.skipped)
-    staged = []
-    for rule in rules:
-        if expand_trial_list(stages, rule):
-            staged.append(rule)
-        else:
-            label = '{}: rule {}'.format(name, rule)
-            print('[skipped] {}: no checkpoint in any stage (performance never near a stage '
-                  'target yet); no activity analysis for it'.format(label),
-                  file=sys.stderr, flush=True)
-            run.skipped.append(label)
-
-    task_info = run(gen_task_info, hp, log, model_dir, rules)
-    if task_info is None:
-        staged = []
-    # One pass over the stage checkpoints: each restored once with all its rules; the
-    # neuron_info pickles are written and the PSTH rows kept in memory (no H pickle:
-    # ~10–25 MB per rule and checkpoint at 256 units; compute_H writes them if wanted).
-    plan = {rule: plan_entry(
-        expand_trial_list(stages, rule),
-        epochs=psth_epochs(rule, task_info[rule]['epoch_info']),
-        psth=[(e, o) for e in psth_epochs(rule, task_info[rule]['epoch_info'])
-              for o in ((False, True) if rule in OPPOSITE_LOCATION_RULES else (False,))])
-        for rule in staged}
-    if plan:
-        run(prepare_activity, hp, model_dir, plan, recompute=recompute)
-    for rule in staged:
-        trial_list = {rule: stages[rule]}
-        epochs = psth_epochs(rule, task_info[rule]['epoch_info'])
-        run(generate_neuron_info, hp, model_dir, epochs, trial_list, [rule])
-        for epoch in epochs:
-            run(plot_PSTH, hp, log, model_dir, rule, epoch, trial_list,
-                plot_oppo_dir=rule in OPPOSITE_LOCATION_RULES)
-    n_fig, fig_root = count_new_figures(model_dir, start)
+    # The calls below are collected and run when the with-block ends, planned as those of
+    # Main_analysis.py: one pass over the stage checkpoints (each restored once with all
+    # its rules) writes the neuron_info pickles and keeps the PSTH rows in memory (no H
+    # pickle: ~10–25 MB per rule and checkpoint at 256 units; compute_H writes them).
+    with AnalysisPlan(recompute=recompute) as plan:
+        log = log_on_disk(model_dir, tools.load_log(model_dir))   # missing / damaged out
+        # Stages from this model's own performance curves (Fig S7), with the settings and
+        # the fallback of every command (a stage the selection left empty is filled from
+        # the checkpoints' own performance).
+        selection = print_basic_info(hp, log, model_dir, smooth_growth=True,
+                                     smooth_window=5, auto_range_select=True)
+        stage_dict = stages_with_fallback(hp, log, selection or {})
+        task_info = task_info_for(hp, model_dir, rules)
+        for rule in rules:
+            if not expand_trial_list(stage_dict, rule):
+                label = '{}: rule {}'.format(name, rule)
+                print('[skipped] {}: no checkpoint in any stage; no activity analysis for '
+                      'it'.format(label), file=sys.stderr, flush=True)
+                plan.runner.skipped.append(label)
+                continue
+            trial_list = {rule: stage_dict[rule]}
+            epochs = psth_epochs(rule, task_info[rule]['epoch_info'])
+            generate_neuron_info(hp, model_dir, epochs, trial_list, [rule])
+            for epoch in epochs:
+                plot_PSTH(hp, log, model_dir, rule, epoch, trial_list,
+                          plot_oppo_dir=rule in OPPOSITE_LOCATION_RULES)
     seconds = time.time() - start
-    print('{}: {} figure(s) in {} ({:.1f} s); {} block(s) done, {} skipped'.format(
-        name, n_fig, fig_root, seconds, run.done, len(run.skipped)), flush=True)
-    return _summary(name, model_dir, 'analysed', seconds, n_fig, run.done, run.skipped,
-                    stages)
+    n_fig, summary = plan.summary(model_dir, start, seconds)
+    print('{}: {}'.format(name, summary.splitlines()[0]), flush=True)
+    return _summary(name, model_dir, 'analysed', seconds, n_fig, plan.runner.done,
+                    plan.runner.skipped, stage_dict)
 
 
 def analyse_many(names=None, root='data', recompute=False):
@@ -212,6 +212,90 @@ def format_summary(summaries, seconds):
     return '\n'.join(lines)
 
 
+# ----------------------------------------------------------------------------------------
+# --report: the signatures of every experiment, side by side
+# ----------------------------------------------------------------------------------------
+def _stored_rows(model_dir, log, out_dir):
+    """The rows of model_dir's own report if it was computed for this log (same folder,
+    same checkpoints, signatures.csv not older than log.json); None otherwise."""
+    from analysis import report
+    csv_path = os.path.join(out_dir, 'signatures.csv')
+    md_path = os.path.join(out_dir, 'report.md')
+    if not (os.path.isfile(csv_path) and os.path.isfile(md_path)):
+        return None
+    if os.path.getmtime(csv_path) < os.path.getmtime(os.path.join(model_dir, tools.LOG_FILE)):
+        return None
+    stamp = report.folder_line(model_dir, log)
+    with open(md_path, encoding='utf-8') as f:
+        if stamp not in f.read():
+            return None
+    return report.read_csv(csv_path)
+
+
+def report_experiment(name, root='data', recompute=False, figures=True):
+    """The family-report line (analysis.family_report.experiment_row) of one experiment;
+    its model's own report is written to figure/report_<folder>/ (or read back from there,
+    see _stored_rows). An experiment without a trained model gets status 'not trained'."""
+    from analysis import family_report, figsave, report
+    exp = thp.get(name)
+    model_dir = exp.model_dir(root)
+    trained, state = training_state(model_dir)
+    if not trained:
+        return family_report.experiment_row(name, model_dir, 'not trained', note=state)
+    log = tools.load_log(model_dir)
+    out_dir = report.report_dir(model_dir)
+    rows = None if recompute else _stored_rows(model_dir, log, out_dir)
+    if rows is None:
+        t0 = time.time()
+        background = figsave.in_background() if figures else contextlib.nullcontext()
+        # print_basic_info's stage tables go to the model's report, not the console
+        with background, contextlib.redirect_stdout(io.StringIO()):
+            rows = report.model_rows(model_dir, figures=figures)
+        report.write_model_report(rows, out_dir, model_dir, seconds=time.time() - t0)
+    return family_report.experiment_row(name, model_dir, 'reported', rows, log)
+
+
+def report_many(names, root='data', recompute=False, figures=True, verbose=True):
+    """report_experiment for every name (tqdm progress); an experiment whose report fails
+    gets status 'error' and the others go on. Writes figure/report_experiments/report.md
+    and experiments.csv; returns (lines, md path, csv path)."""
+    from tqdm.auto import tqdm
+    from analysis import family_report
+    start = time.time()
+    lines = []
+    bar = tqdm(names, desc='report', unit='experiment', disable=not verbose)
+    for name in bar:
+        bar.set_postfix_str(name)
+        try:
+            lines.append(report_experiment(name, root, recompute=recompute, figures=figures))
+        except Exception as exc:  # one broken model must not end the family report
+            if not isinstance(exc, (tools.UserError, DataUnavailable)):
+                traceback.print_exc()     # a bug: its traceback; the model's fault: a line
+            lines.append(family_report.experiment_row(
+                name, thp.EXPERIMENTS[name].model_dir(root), 'error',
+                note='{}: {}'.format(type(exc).__name__, exc)))
+            bar.write('{}: the report failed: {}'.format(name, lines[-1]['note']))
+    bar.close()
+    md, csv_path = family_report.write_family_report(lines, root,
+                                                     seconds=time.time() - start)
+    return lines, md, csv_path
+
+
+def format_report_summary(lines, md, seconds):
+    """The closing line of --report (and the names of the experiments not trained)."""
+    count = {st: [ln['name'] for ln in lines if ln['status'] == st]
+             for st in ('reported', 'not trained', 'error')}
+    out = []
+    if count['not trained']:
+        out.append('Not trained yet, left out of the tables: {}'.format(
+            ', '.join(count['not trained'])))
+    out.append('Analysis_with_diff_HyperParameters --report: {} experiment(s) reported, {} '
+               'not trained, {} failed — {} and experiments.csv ({:.0f} s)'.format(
+                   len(count['reported']), len(count['not trained']), len(count['error']),
+                   md, seconds))
+    return '\n'.join(out)
+
+
 def main(argv=None):
     """Command line; returns the exit status (0 when no analysis failed)."""
     parser = argparse.ArgumentParser(
@@ -225,8 +309,17 @@ def main(argv=None):
     parser.add_argument('--root', default='data',
                         help='folder of the model folders (default: %(default)s)')
     parser.add_argument('--recompute', action='store_true',
-                        help='recompute H and neuron_info pickles that already exist')
+                        help='recompute H and neuron_info pickles that already exist (with '
+                             '--report: recompute every model\'s report)')
+    parser.add_argument('--report', action='store_true',
+                        help='instead of the analyses, the signature report of the selected '
+                             'experiments: figure/report_experiments/report.md and '
+                             'experiments.csv')
+    parser.add_argument('--no-figures', action='store_true',
+                        help='with --report: write no figure (same numbers, faster)')
     args = parser.parse_args(argv)
+    if args.no_figures and not args.report:
+        parser.error('--no-figures goes with --report')
     try:
         names = thp.select(args.only)
     except ValueError as exc:
@@ -242,6 +335,11 @@ def main(argv=None):
     import matplotlib
     matplotlib.use('Agg')          # figures are only written to files
     start = time.time()
+    if args.report:
+        lines, md, _ = report_many(names, root=args.root, recompute=args.recompute,
+                                   figures=not args.no_figures)
+        print(format_report_summary(lines, md, time.time() - start))
+        return 1 if any(ln['status'] == 'error' for ln in lines) else 0
     summaries = analyse_many(names, root=args.root, recompute=args.recompute)
     print(format_summary(summaries, time.time() - start))
     return 1 if any(s['status'] == 'error' for s in summaries) else 0

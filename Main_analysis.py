@@ -71,6 +71,9 @@ def main(argv=None):
     import matplotlib
     matplotlib.use('Agg')          # figures are only written to files
     args = parse_args(argv)
+    model_dir = args.model_dir
+    hp = tools.load_hp(model_dir)
+    log = tools.load_log(model_dir)
     # The analyses import TensorFlow (seconds of start-up): only now, so that --help, bad
     # arguments and unreadable model files are answered at once.
     from analysis.activity import compute_H  # noqa: F401  (the commented lines)
@@ -90,8 +93,6 @@ def main(argv=None):
     from analysis.tuning import tunning_analysis
 
     start = time.time()
-    model_dir = args.model_dir
-    hp = tools.load_hp(model_dir)
     recompute = args.recompute
     # The rules of each task family this model was trained on (the others' lines skip).
     wm = [r for r in ('odr', 'odrd') if r in hp['rule_trains']]
@@ -99,7 +100,7 @@ def main(argv=None):
 
     with AnalysisPlan(recompute=recompute, serial=args.serial) as plan:
         # The log without checkpoints that are missing on disk or damaged (one line each).
-        log = log_on_disk(model_dir, tools.load_log(model_dir))
+        log = log_on_disk(model_dir, log)
 
         # ------------------------------------------------------------ checkpoints -------
         # Fig S7 and the stage of every checkpoint, from this model's log:

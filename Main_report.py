@@ -54,19 +54,22 @@ def main(argv=None):
     import matplotlib
     matplotlib.use('Agg')          # figures are only written to files
     from analysis import figsave, report
+    from analysis.session import Session
 
     start = time.time()
     all_rows = []
     for model_dir in args.model_dir:
         t0 = time.time()
         # the figures are rendered by a worker process while the statistics are computed;
-        # they are all written when the with-block ends (report.md embeds the files)
-        with figsave.in_background():
+        # they are all written when the with-block ends (report.md embeds the files). The
+        # session of each model lists its damaged checkpoints.
+        with Session() as analysed, figsave.in_background():
             rows = report.model_rows(model_dir, verbose=not args.quiet)
         md, _ = report.write_model_report(rows, report.report_dir(model_dir), model_dir,
                                           seconds=time.time() - t0)
         all_rows += rows
-        print(_summary_line(report, rows, md, time.time() - t0, model_dir), flush=True)
+        print(_summary_line(report, rows, md, time.time() - t0,
+                            analysed.damaged.trials(model_dir)), flush=True)
     if len(args.model_dir) > 1:
         md, _ = report.write_seed_report(all_rows, report.report_dir())
         counts = [s for s in report.seed_summary(all_rows) if s['variant'] == '(signature)']
@@ -77,15 +80,13 @@ def main(argv=None):
     return 0
 
 
-def _summary_line(report, rows, md, seconds, model_dir=None):
+def _summary_line(report, rows, md, seconds, damaged=()):
     verdicts = report.signature_verdicts(rows)
     groups = {}
     for number, verdict in verdicts.items():
         groups.setdefault(verdict, []).append(str(number))
     text = '; '.join('{} {}'.format(v, ','.join(groups[v]))
                      for v in (report.HOLDS, report.FAILS, report.NA) if v in groups)
-    from analysis import damage
-    damaged = damage.DAMAGED.trials(model_dir) if model_dir else []
     return '{}: signatures {} — {} ({:.0f} s){}'.format(
         rows[0]['model'], text, md, seconds, '; {} damaged checkpoint(s) left out: {}'.format(
             len(damaged), ', '.join(map(str, damaged))) if damaged else '')

@@ -78,6 +78,13 @@ def get(name):
     return EXPERIMENTS[name]
 
 
+def family(name):
+    """The family of an experiment: its name up to the first '_' ('set2_exp1' → 'set2',
+    'indi_odr' → 'indi'), a name without one less its trailing digits ('seed3' → 'seed')."""
+    get(name)
+    return name.split('_')[0] if '_' in name else name.rstrip('0123456789')
+
+
 def select(patterns=None):
     """Experiment names matching names / shell patterns ('set2_*'); all for None."""
     return sweep.select(patterns, EXPERIMENTS)

@@ -21,6 +21,7 @@ budget max_trials was reached first), 'interrupted' (Ctrl-C; run again to resume
 'error' (the exception message is in 'error') or 'not started'. already is True when the
 folder held a finished run and nothing was trained. trials is the trial number of the last
 checkpoint, perf_min the worst trained rule's performance there (None without a log).
+A run trained as a Ray task also has 'node', the id (hex) of the Ray node that ran it.
 """
 
 import dataclasses
@@ -45,6 +46,8 @@ UNLIMITED_TRIALS = 1e7
 REPO_DIR = os.path.dirname(os.path.abspath(__file__))
 # Never uploaded to a Ray cluster: trained models, figures, caches.
 RAY_EXCLUDES = ['data/', 'figure/', '.git/', '__pycache__/', '*.ckpt*', '*.pkl', '*.ipynb']
+# Characters of a Ray node id shown in the summaries (as `ray status` abbreviates them).
+NODE_ID_CHARS = 8
 # Keyword options of run_many that are handed to run_experiment.
 RUN_OPTIONS = ('max_trials', 'hp_overrides', 'seed', 'display_step')
 
@@ -288,6 +291,15 @@ def _job(exp, root, kwargs, threads=None):
         return summary
 
 
+def _ray_job(exp, root, kwargs, threads=None):
+    """_job as a Ray task: its summary also names the Ray node that ran it ('node', the
+    node id in hex)."""
+    import ray
+    summary = _job(exp, root, kwargs, threads)
+    summary['node'] = ray.get_runtime_context().get_node_id()
+    return summary
+
+
 def _init_pool_worker():
     # Ctrl-C (the terminal sends it to every process of the group) is handled by the
     # parent alone, which marks the unfinished runs and terminates the pool.
@@ -445,7 +457,7 @@ def _run_ray(experiments, root, address, cpus, kwargs, verbose):
         if available < cpus:
             raise ValueError('Each Ray task asks for {} CPU(s) but the cluster has {}; use '
                              'a smaller --ray-cpus'.format(cpus, available))
-        remote = ray.remote(num_cpus=cpus, max_retries=0)(_job)
+        remote = ray.remote(num_cpus=cpus, max_retries=0)(_ray_job)
         refs = {remote.remote(exp, root, kwargs, cpus): exp for exp in experiments}
         bar = tqdm(total=len(refs), unit='exp', disable=not verbose, desc='sweep (ray)')
         waiting = list(refs)
@@ -490,8 +502,9 @@ def _status_text(s):
 
 def _format_summary(s):
     perf = '   -  ' if s['perf_min'] is None else '{:.3f}'.format(s['perf_min'])
-    return '{:<12s} trials {:>9d}  min perf {}  {:>7.1f} s  {}  [{}]'.format(
-        s['name'], s['trials'], perf, s['seconds'], _status_text(s), s['model_dir'])
+    where = ' on node {}'.format(s['node'][:NODE_ID_CHARS]) if s.get('node') else ''
+    return '{:<12s} trials {:>9d}  min perf {}  {:>7.1f} s  {}{}  [{}]'.format(
+        s['name'], s['trials'], perf, s['seconds'], _status_text(s), where, s['model_dir'])
 
 
 def format_summaries(summaries, seconds=None):

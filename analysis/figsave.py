@@ -31,6 +31,7 @@ MAX_PENDING = 256
 PNG_COMPRESS_LEVEL = 3
 
 _saver = None
+_discard = False      # True inside discarded()
 
 
 def write_figure(fig, path, formats=('png', 'pdf'), dpi=150, tight=True):
@@ -112,7 +113,7 @@ class BackgroundSaver(object):
         while len(self._pending) >= MAX_PENDING:
             self._collect(self._pending.pop(0))
         self._pending.append((self._pool.submit(writer, *args), path))
-        return ['{}.{}'.format(path, ext) for ext in formats]
+        return _paths(path, formats)
 
     def _collect(self, item):
         future, path = item
@@ -159,8 +160,30 @@ def in_background():
         saver.close(cancel=not ok)
 
 
+def _paths(path, formats):
+    return ['{}.{}'.format(path, ext) for ext in formats]
+
+
+@contextlib.contextmanager
+def discarded():
+    """Within this block figures are not written: save() closes the figure and
+    save_drawn() does not draw; both return the paths the files would have (callers
+    print them), none of which is created. For callers that want an analysis's numbers
+    only (analysis.report.model_rows(figures=False))."""
+    global _discard
+    before, _discard = _discard, True
+    try:
+        yield
+    finally:
+        _discard = before
+
+
 def save(fig, path, formats=('png', 'pdf'), dpi=150, tight=True):
     """Write fig now, or queue it when inside in_background(); returns the paths."""
+    if _discard:
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+        return _paths(path, formats)
     if _saver is not None:
         return _saver.submit(fig, path, formats, dpi, tight)
     return write_figure(fig, path, formats, dpi, tight)
@@ -175,6 +198,8 @@ def save_drawn(draw, kwargs, path, formats=('png', 'pdf'), dpi=150, tight=True):
     every call (analysis/unit_figures.py). ``draw`` must be a module-level function of a
     module the worker can import without TensorFlow, and kwargs picklable.
     """
+    if _discard:
+        return _paths(path, formats)
     if _saver is not None:
         return _saver.submit_drawn(draw, kwargs, path, formats, dpi, tight)
     return write_figure(draw(**kwargs), path, formats, dpi, tight)

@@ -64,6 +64,7 @@ class AnalysisPlan(object):
         the others, shared ones last); default: a second process when there are two cores.
     figure_root: folder of the figures (the plan's own Session; figures of a model go to
         <figure_root>/figure_<model>/); default: that of the current session.
+    verbose: progress bars, and a '== <block>' line before each block.
     runner: the BlockRunner to count blocks with (a new one by default; ``plan.runner``).
     """
 
@@ -72,9 +73,15 @@ class AnalysisPlan(object):
         self.recompute = recompute
         self.serial = serial or (os.cpu_count() or 1) < 2
         self.verbose = verbose
-        self.session = session.Session(figure_root=session.current().figure_root
-                                       if figure_root is None else figure_root)
-        self.runner = BlockRunner() if runner is None else runner
+        # The plan's own session (caches, and one TensorFlow thread when it uses two
+        # processes), with the figure folder and the list of damaged checkpoints of the
+        # session it is made in: the caller sees where the figures went and what was
+        # left out.
+        outer = session.current()
+        self.session = session.Session(figure_root=outer.figure_root if figure_root is None
+                                       else figure_root)
+        self.session.damaged = outer.damaged
+        self.runner = BlockRunner(verbose=verbose) if runner is None else runner
         self.calls = []              # (fn, args, kwargs) in the order recorded
         self.labels = []
         self.results = {}            # index → result of a recorded call

@@ -8,24 +8,38 @@ table, then the figures each row used) and ``signatures.csv``; ``write_seed_repo
 summarises several models in ``figure/report_seeds/``: how many reproduce each signature
 and the effect size mean ± sd across them.
 
-Verdicts: 'holds', 'does not hold', 'not available' (the model lacks what the test needs:
-the row says why) and 'descriptive' (context, not part of the signature's test). A
-signature holds on a model when every one of its test rows holds; it is not available
-when any test row is. Thresholds are module constants of ``analysis.signatures``; nothing
-here is tuned to a particular run.
+Verdicts: 'holds', 'does not hold', 'not available' (the model lacks what the test needs,
+or the statistic is undefined on it: the row's note always says why) and 'descriptive'
+(context, not part of the signature's test). A signature holds on a model when every one
+of its test rows holds; it is not available when any test row is. Thresholds are module
+constants of ``analysis.signatures``; nothing here is tuned to a particular run.
+
+Any model of experiments.py works: a network trained on fewer tasks gets "not available"
+for the signatures that need the others; the ODR task is the model's delayed-response
+task (``odr_rule``: odr, or odr3000 / odr6000 / odr15000 in the long-delay rulesets);
+other rule inputs (match-or-non-match rulesets), sizes, activations and cells (GRU,
+LeakyGRU) need nothing special.
 """
 
 import csv
+import functools
 import io
 import math
 import os
 
 import numpy as np
-from tqdm.auto import tqdm
 
+import stages as stages_mod
 import task
 import tools
-from analysis import common, session, signatures as sig
+from analysis import common, figsave, session, signatures as sig
+from analysis.basic import print_basic_info
+from analysis.behaviour import odrd_distractor_analysis, saccade_distribut_analysis
+from analysis.decoding import Decoder_analysis
+from analysis.plan import AnalysisPlan, Deferred
+from analysis.psth import neuron_period_activity_analysis
+from analysis.runner import log_on_disk
+from analysis.tuning import tunning_analysis
 
 SIGNATURES = {
     1: 'learning order',
@@ -47,16 +61,26 @@ SACCADE_RULES = ('overlap', 'zero_gap', 'gap')
 # anti-saccade blocks of Main_analysis and the original.
 STIM_WINDOW_MS = {'overlap': (1000, 1250), 'zero_gap': (1000, 1250), 'gap': (1100, 1350)}
 # Working-memory delay of each rule (signature 2): units selective in that epoch, as the
-# original's neuron_period_activity_analysis lines.
+# original's neuron_period_activity_analysis lines. 'odr' stands for the model's ODR task
+# (odr_rule), whose delay is also delay1 in the long-delay rulesets.
 WM_DELAY = {'odr': 'delay1', 'odrd': 'delay2'}
 BEHAVIOUR_CHECKPOINTS = 5   # per stage, as Main_analysis --behaviour-checkpoints
 DECODER_WINDOW = 10         # steps, as Main_analysis
+# Trials of the behavioural tests, the analyses' defaults (as Main_analysis): ODRD with
+# distractor, trials per (cue, distractor) pair; anti-saccades, 128-trial test batches per
+# checkpoint.
+DISTRACTOR_BATCH = 128
+SACCADE_BATCHES = 8
 REPORT_ROOT = 'figure'
 
 
 def row(model, number, variant, statistic, value=float('nan'), p=float('nan'),
         effect=float('nan'), effect_name='', verdict=NA, note='', figures=()):
-    """One table row (a dict with the COLUMNS keys)."""
+    """One table row (a dict with the COLUMNS keys). A 'not available' row must say why
+    (note): ValueError otherwise."""
+    if verdict == NA and not note:
+        raise ValueError('signature {}, {!r}: a "not available" row needs a note saying '
+                         'why'.format(number, variant))
     return {'model': model, 'signature': int(number), 'name': SIGNATURES[number],
             'variant': variant, 'statistic': statistic, 'value': _f(value), 'p': _f(p),
             'effect': _f(effect), 'effect_name': effect_name, 'verdict': verdict,
@@ -69,6 +93,34 @@ def _f(x):
 
 def _verdict(flag):
     return NA if flag is None else (HOLDS if flag else FAILS)
+
+
+def _verdict_note(flag, why):
+    """(verdict, note) of a test whose result is flag (None: undefined, for reason why)."""
+    return _verdict(flag), (why if flag is None else '')
+
+
+def odr_rule(hp):
+    """The model's ODR task: 'odr' if it was trained on it, else its delayed-response task
+    with another delay ('odr3000', 'odr6000', 'odr15000' in the long-delay rulesets; the
+    longest if several), or None."""
+    rules = hp['rule_trains']
+    if 'odr' in rules:
+        return 'odr'
+    delayed = [r for r in rules if r in task.ODR_DELAY_MS]
+    return max(delayed, key=task.ODR_DELAY_MS.get) if delayed else None
+
+
+def _rule_of(hp, rule):
+    """The rule of the model standing for ``rule`` of the paper ('odr' → odr_rule)."""
+    return (odr_rule(hp) or 'odr') if rule == 'odr' else rule
+
+
+def _not_trained(hp, rule):
+    if rule == 'odr' or rule in task.ODR_DELAY_MS:
+        return 'model not trained on an ODR task (odr or odr with another delay); its ' \
+               'tasks: {}'.format(', '.join(hp['rule_trains']))
+    return 'model not trained on {}'.format(rule)
 
 
 def _fmt(x, spec='{:.3g}'):
@@ -92,7 +144,7 @@ def learning_rows(model, hp, log, growth_figures=()):
     """Signature 1: first trial at which each task exceeds LEARNED_PERF."""
     rules = hp['rule_trains']
     anti = [r for r in ANTI_RULES if r in rules]
-    wm = [r for r in WM_RULES if r in rules]
+    wm = [r for r in (_rule_of(hp, w) for w in WM_RULES) if r in rules]
     if not anti or not wm:
         return [row(model, 1, 'anti-saccade before working-memory tasks', 'n/a',
                     note='needs anti-saccade and working-memory tasks; this model trained '
@@ -109,29 +161,34 @@ def learning_rows(model, hp, log, growth_figures=()):
                 verdict=_verdict(order['holds']), figures=growth_figures)]
 
 
-def working_memory_rows(model, hp, log, model_dir, stages, verbose=False):
+def working_memory_rows(model, hp, log, model_dir, stages, verbose=False, figures=True):
     """Signature 2: delay activity of delay-selective units (exh + mix) by stage."""
-    from analysis.psth import neuron_period_activity_analysis
     rows = []
-    for rule, epoch in WM_DELAY.items():
+    for paper_rule, epoch in WM_DELAY.items():
+        rule = _rule_of(hp, paper_rule)
         for last_step, how in ((True, 'last checkpoint of each stage'),
                                (False, 'every stage checkpoint')):
             variant = '{} {}, {}'.format(rule, epoch, how)
             if rule not in hp['rule_trains']:
-                rows.append(row(model, 2, variant, 'n/a',
-                                note='model not trained on {}'.format(rule)))
+                rows.append(row(model, 2, variant, 'n/a', note=_not_trained(hp, rule)))
                 continue
             missing = _missing_stages(stages, rule)
             if missing:
                 rows.append(row(model, 2, variant, 'n/a', note='no {} checkpoint for {}'
                                 .format(' or '.join(missing), rule)))
                 continue
-            # Both variants read the same PSTH rows (analysis.cache keeps them).
+            # Both variants read the same PSTH rows (made once by the plan's pass).
             res = neuron_period_activity_analysis(
                 hp, log, {rule: stages[rule]}, model_dir, rule, epoch, epoch,
                 last_step=last_step)
-            rows.append(_anova_row(model, 2, variant, res))
+            rows.append(functools.partial(_anova_row_of, model, 2, variant, res))
     return rows
+
+
+def _anova_row_of(model, number, variant, result):
+    res = _value(result)
+    return (_skipped_row(model, number, variant) if res is None
+            else _anova_row(model, number, variant, res))
 
 
 def _anova_row(model, number, variant, res):
@@ -143,14 +200,16 @@ def _anova_row(model, number, variant, res):
     a = sig.stage_anova(fire)
     text = 'mean per stage: {}; F({}, {}) = {}'.format(
         _stage_means_text(a['means']), a['df_between'], a['df_within'], _fmt(a['F']))
+    verdict, note = _verdict_note(sig.rises(a), 'the ANOVA is undefined ({} unit values '
+                                  'in {} stages: too few, or no variation within stages)'
+                                  .format(sum(a['n'].values()), len(a['n'])))
     return row(model, number, variant, text, value=a['means']['mature'] - a['means']['early'],
-               p=a['p'], effect=a['eta2'], effect_name='η²',
-               verdict=_verdict(sig.rises(a)), figures=res.get('figures', ()))
+               p=a['p'], effect=a['eta2'], effect_name='η²', verdict=verdict, note=note,
+               figures=res.get('figures', ()))
 
 
-def distractor_rows(model, hp, log, model_dir, stages, verbose=False):
+def distractor_rows(model, hp, log, model_dir, stages, verbose=False, figures=True):
     """Signature 3: ODRD performance by cue–distractor distance per stage."""
-    from analysis.behaviour import odrd_distractor_analysis
     variants = ('mature − early at every distance', 'slope over distance, early',
                 'slope over distance, mid', 'slope over distance, mature')
     if 'odrd' not in hp['rule_trains']:
@@ -159,8 +218,16 @@ def distractor_rows(model, hp, log, model_dir, stages, verbose=False):
     if not present:
         return [row(model, 3, v, 'n/a', note='no odrd checkpoint in any stage')
                 for v in variants]
-    thin = common.thin_stages({'odrd': stages['odrd']}, BEHAVIOUR_CHECKPOINTS)
-    res = odrd_distractor_analysis(hp, log, model_dir, thin, verbose=verbose)
+    thin = stages_mod.thin_stages({'odrd': stages['odrd']}, BEHAVIOUR_CHECKPOINTS)
+    res = odrd_distractor_analysis(hp, log, model_dir, thin, batch_size=DISTRACTOR_BATCH,
+                                   plot=figures, verbose=verbose)
+    return [functools.partial(_distractor_rows_of, model, variants, res)]
+
+
+def _distractor_rows_of(model, variants, result):
+    res = _value(result)
+    if res is None:
+        return [_skipped_row(model, 3, v) for v in variants]
     figs = res.get('figures', ())
     slopes = sig.distance_slopes(res['perf'].values, res['stage'].values,
                                  res['distance_deg'])
@@ -188,24 +255,25 @@ def distractor_rows(model, hp, log, model_dir, stages, verbose=False):
             s['n_checkpoints'])
         # The signature asks for rising curves in the mid and mature stages; the early
         # stage's slope is context.
-        verdict = DESCRIPTIVE if stage == 'early' else _verdict(
-            None if not np.isfinite(s['p']) else (s['slope'] > 0 and s['p'] < sig.ALPHA))
+        verdict, note = _verdict_note(
+            None if not np.isfinite(s['p']) else bool(s['slope'] > 0 and s['p'] < sig.ALPHA),
+            'the slope\'s test is undefined: performance is the same at every distance')
+        if stage == 'early':
+            verdict, note = DESCRIPTIVE, ''
         rows.append(row(model, 3, variant, text, value=s['slope'], p=s['p'],
                         effect=s['slope'], effect_name='perf change per 180°',
-                        verdict=verdict))
+                        verdict=verdict, note=note))
     return rows
 
 
-def anti_saccade_rows(model, hp, log, model_dir, stages, verbose=False):
+def anti_saccade_rows(model, hp, log, model_dir, stages, verbose=False, figures=True):
     """Signature 4: saccade errors within 36° and stim-period activation, by stage."""
-    from analysis.behaviour import saccade_distribut_analysis
-    from analysis.psth import neuron_period_activity_analysis
     rows = []
     for rule in SACCADE_RULES:
         v_err = '{}: saccades within {:g}°, early vs mature'.format(rule, sig.CORRECT_DEG)
         v_act = '{}: stim-period activation of stim1-selective units'.format(rule)
         if rule not in hp['rule_trains']:
-            rows += [row(model, 4, v, 'n/a', note='model not trained on {}'.format(rule))
+            rows += [row(model, 4, v, 'n/a', note=_not_trained(hp, rule))
                      for v in (v_err, v_act)]
             continue
         missing = _missing_stages(stages, rule)
@@ -213,37 +281,53 @@ def anti_saccade_rows(model, hp, log, model_dir, stages, verbose=False):
             note = 'no {} checkpoint for {}'.format(' or '.join(missing), rule)
             rows += [row(model, 4, v, 'n/a', note=note) for v in (v_err, v_act)]
             continue
-        thin = common.thin_stages({rule: stages[rule]}, BEHAVIOUR_CHECKPOINTS)
-        res = saccade_distribut_analysis(hp, log, rule, model_dir, thin, verbose=verbose)
-        frac = {s: sig.fraction_within(res['errors'][s]) for s in common.STAGES
-                if np.size(res['errors'].get(s, []))}
-        (f_hi, n_hi), (f_lo, n_lo) = frac['mature'], frac['early']
-        test = sig.two_proportion_test(round(f_hi * n_hi), n_hi, round(f_lo * n_lo), n_lo)
-        text = 'within {:g}°: {} (z = {})'.format(
-            sig.CORRECT_DEG, ', '.join('{} {:.0%}'.format(s, frac[s][0]) for s in frac),
-            _fmt(test['z']))
-        rows.append(row(model, 4, v_err, text, value=test['diff'], p=test['p'],
-                        effect=test['diff'], effect_name='mature − early fraction',
-                        verdict=_verdict(test['diff'] > 0 and test['p'] < sig.ALPHA),
-                        figures=res.get('figures', ())))
+        thin = stages_mod.thin_stages({rule: stages[rule]}, BEHAVIOUR_CHECKPOINTS)
+        res = saccade_distribut_analysis(hp, log, rule, model_dir, thin,
+                                         n_batches=SACCADE_BATCHES, plot=figures,
+                                         verbose=verbose)
+        rows.append(functools.partial(_saccade_row_of, model, v_err, res))
         act = neuron_period_activity_analysis(hp, log, {rule: stages[rule]}, model_dir, rule,
                                               'stim1', STIM_WINDOW_MS[rule])
-        rows.append(_anova_row(model, 4, v_act, act))
+        rows.append(functools.partial(_anova_row_of, model, 4, v_act, act))
     return rows
 
 
-def coding_rows(model, hp, log, model_dir, stages, verbose=False):
+def _saccade_row_of(model, variant, result):
+    res = _value(result)
+    if res is None:
+        return _skipped_row(model, 4, variant)
+    frac = {s: sig.fraction_within(res['errors'][s]) for s in common.STAGES
+            if np.size(res['errors'].get(s, []))}
+    (f_hi, n_hi), (f_lo, n_lo) = frac['mature'], frac['early']
+    test = sig.two_proportion_test(round(f_hi * n_hi), n_hi, round(f_lo * n_lo), n_lo)
+    text = 'within {:g}°: {} (z = {})'.format(
+        sig.CORRECT_DEG, ', '.join('{} {:.0%}'.format(s, frac[s][0]) for s in frac),
+        _fmt(test['z']))
+    return row(model, 4, variant, text, value=test['diff'], p=test['p'],
+               effect=test['diff'], effect_name='mature − early fraction',
+               verdict=_verdict(test['diff'] > 0 and test['p'] < sig.ALPHA),
+               figures=res.get('figures', ()))
+
+
+def coding_rows(model, hp, log, model_dir, stages, verbose=False, figures=True):
     """Signature 5: cross-temporal decoding of the cue on a mature ODR network."""
-    from analysis.decoding import Decoder_analysis
-    variant = 'odr, mature checkpoint closest to the mature target'
-    if 'odr' not in hp['rule_trains']:
-        return [row(model, 5, variant, 'n/a', note='model not trained on odr')]
-    if not stages.get('odr', {}).get('mature'):
-        return [row(model, 5, variant, 'n/a', note='no mature odr checkpoint')]
+    rule = _rule_of(hp, 'odr')
+    variant = '{}, mature checkpoint closest to the mature target'.format(rule)
+    if rule not in hp['rule_trains']:
+        return [row(model, 5, variant, 'n/a', note=_not_trained(hp, rule))]
+    if not stages.get(rule, {}).get('mature'):
+        return [row(model, 5, variant, 'n/a', note='no mature {} checkpoint'.format(rule))]
     trial = _decoded_checkpoint(hp, log, stages)
-    res = Decoder_analysis(hp, model_dir, trial, rule='odr', window_size=DECODER_WINDOW,
-                           test_num=2, verbose=verbose)
-    epochs = task.generate_trials('odr', hp, 'test', noise_on=False).epochs
+    res = Decoder_analysis(hp, model_dir, trial, rule=rule, window_size=DECODER_WINDOW,
+                           test_num=2, plot=figures, verbose=verbose)
+    return [functools.partial(_coding_row_of, model, hp, rule, variant, trial, res)]
+
+
+def _coding_row_of(model, hp, rule, variant, trial, result):
+    res = _value(result)
+    if res is None:
+        return _skipped_row(model, 5, variant)
+    epochs = task.generate_trials(rule, hp, 'test', noise_on=False).epochs
     starts = np.round(np.asarray(res['times']) * 1000.0 / hp['dt']).astype(int)
     n_classes = hp['n_eachring']
     s = sig.decoding_summary(res['accuracy'], starts, DECODER_WINDOW, epochs['delay1'],
@@ -252,99 +336,136 @@ def coding_rows(model, hp, log, model_dir, stages, verbose=False):
             'the cue ({} windows); chance {:.3f}'.format(
                 trial, _fmt(s['delay'], '{:.2f}'), s['n_delay'], _fmt(s['pre_cue'], '{:.2f}'),
                 s['n_pre_cue'], s['chance']))
-    return [row(model, 5, variant, text, value=s['delay'], effect=s['delay'] - s['pre_cue'],
-                effect_name='delay − pre-cue accuracy', verdict=_verdict(sig.decodes(s)),
-                figures=res.get('figures', ()))]
+    verdict, note = _verdict_note(sig.decodes(s), 'no decoding window of {} steps fits in '
+                                  'the {}'.format(DECODER_WINDOW, ' or '.join(
+                                      w for w, n in (('delay', s['n_delay']),
+                                                     ('time before the cue', s['n_pre_cue']))
+                                      if not n) or 'delay or before the cue'))
+    return row(model, 5, variant, text, value=s['delay'], effect=s['delay'] - s['pre_cue'],
+               effect_name='delay − pre-cue accuracy', verdict=verdict, note=note,
+               figures=res.get('figures', ()))
 
 
-def tuning_rows(model, hp, log, model_dir, stages, verbose=False):
+def tuning_rows(model, hp, log, model_dir, stages, verbose=False, figures=True):
     """Signature 6: cue-period (stim1) tuning height of ODR units by stage."""
-    from analysis.tuning import tunning_analysis
-    variant = 'odr stim1 height, mature vs early'
-    if 'odr' not in hp['rule_trains']:
-        return [row(model, 6, variant, 'n/a', note='model not trained on odr')]
-    missing = _missing_stages(stages, 'odr')
+    rule = _rule_of(hp, 'odr')
+    variant = '{} stim1 height, mature vs early'.format(rule)
+    if rule not in hp['rule_trains']:
+        return [row(model, 6, variant, 'n/a', note=_not_trained(hp, rule))]
+    missing = _missing_stages(stages, rule)
     if missing:
-        return [row(model, 6, variant, 'n/a', note='no {} checkpoint for odr'.format(
-            ' or '.join(missing)))]
-    res = tunning_analysis(hp, log, model_dir, 'odr', 'stim1', {'odr': stages['odr']},
+        return [row(model, 6, variant, 'n/a', note='no {} checkpoint for {}'.format(
+            ' or '.join(missing), rule))]
+    res = tunning_analysis(hp, log, model_dir, rule, 'stim1', {rule: stages[rule]},
                            verbose=verbose)
+    return [functools.partial(_tuning_row_of, model, variant, res)]
+
+
+def _tuning_row_of(model, variant, result):
+    res = _value(result)
+    if res is None:
+        return _skipped_row(model, 6, variant)
     heights = res.get('heights', {})
     figs = res.get('figures', ())
     if 'early' not in heights or 'mature' not in heights:
-        return [row(model, 6, variant, 'n/a', figures=figs,
-                    note='no selected unit in the {} stage'.format(' or '.join(
-                        s for s in ('early', 'mature') if s not in heights)))]
+        return row(model, 6, variant, 'n/a', figures=figs,
+                   note='no selected unit in the {} stage'.format(' or '.join(
+                       s for s in ('early', 'mature') if s not in heights)))
     t = sig.height_test(heights['mature'], heights['early'])
     text = 'mean height: {} (t = {}; pairwise p {})'.format(
         ', '.join('{} {:.3g}'.format(s, np.nanmean(h)) for s, h in heights.items()),
         _fmt(t['t']), ', '.join('{} {}'.format(k, _fmt(v, '{:.1e}'))
                                 for k, v in res.get('ttest_p', {}).items()))
-    flag = None if not np.isfinite(t['p']) else (t['mean_high'] > t['mean_low']
-                                                 and t['p'] < sig.ALPHA)
-    return [row(model, 6, variant, text, value=t['mean_high'] - t['mean_low'], p=t['p'],
-                effect=t['d'], effect_name='Cohen d', verdict=_verdict(flag), figures=figs)]
+    flag = None if not np.isfinite(t['p']) else bool(t['mean_high'] > t['mean_low']
+                                                     and t['p'] < sig.ALPHA)
+    verdict, note = _verdict_note(flag, 'the t-test is undefined (fewer than two units '
+                                  'with a fitted height in a stage, or no variation)')
+    return row(model, 6, variant, text, value=t['mean_high'] - t['mean_low'], p=t['p'],
+               effect=t['d'], effect_name='Cohen d', verdict=verdict, note=note,
+               figures=figs)
 
 
 def _decoded_checkpoint(hp, log, stages):
     """The mature ODR checkpoint closest to the mature target (as Main_analysis)."""
-    return common.representative_checkpoint(hp, log, {'odr': stages['odr']}, 'odr',
-                                            'mature')
+    rule = _rule_of(hp, 'odr')
+    return stages_mod.representative_checkpoint(hp, log, {rule: stages[rule]}, rule, 'mature')
 
 
-def prepare(hp, log, model_dir, stages, verbose=False):
-    """One pass over the stage checkpoints (analysis.cache.prepare_activity): the
-    neuron_info pickles and PSTH rows of signatures 2, 4 and 6 and the H of the decoded
-    checkpoint, each checkpoint restored once with all its rules run together."""
-    from analysis import cache
-    plan = {}
-    for rule, epoch in list(WM_DELAY.items()) + [(r, 'stim1') for r in SACCADE_RULES]:
-        if rule not in hp['rule_trains'] or not stages.get(rule):
-            continue
-        trials = [t for s in common.STAGES for t in stages[rule].get(s, [])]
-        epochs = [epoch] + (['stim1'] if rule == 'odr' else [])
-        decoded = ([_decoded_checkpoint(hp, log, stages)]
-                   if rule == 'odr' and stages['odr'].get('mature') else [])
-        plan[rule] = cache.plan_entry(trials, epochs=epochs, psth=[(epoch, False)],
-                                      H=decoded)
-    if plan:
-        cache.prepare_activity(hp, model_dir, plan, verbose=verbose)
-
-
+# Each takes (model, hp, log, model_dir, stage dict, verbose, figures) and returns a list
+# of rows and of functions that build rows (or lists of rows) from the results of the
+# analyses it called: inside model_rows's plan those results exist once the plan has run.
 SIGNATURE_ROWS = (working_memory_rows, distractor_rows, anti_saccade_rows, coding_rows,
                   tuning_rows)
 
 
 def select_stages(hp, log, model_dir):
-    """Stage dict of every trained rule with Main_analysis's defaults, and the paths of
-    the growth figure (Fig S7) it draws."""
-    from analysis.basic import print_basic_info
+    """Stage dict of every trained rule with the settings every command uses
+    (stages.AVR_WINDOW, PERF_MARGIN, MAX_PER_STAGE), and the paths of the growth figure
+    (Fig S7) it draws."""
     selection = print_basic_info(hp, log, model_dir, smooth_growth=True, smooth_window=5,
-                                 auto_range_select=True, avr_window=9, perf_margin=0.05,
-                                 max_trial_num_limit=30)
-    stages = common.stages_with_fallback(hp, log, selection or {}, limit=30)
+                                 auto_range_select=True)
+    stage_dict = stages_mod.stages_with_fallback(hp, log, selection or {})
     growth = session.figure_path(model_dir, 'growth_of_performance_range') + '.png'
-    return stages, [growth]
+    return stage_dict, [growth]
 
 
-def model_rows(model_dir, verbose=False):
-    """Every signature's rows for one model (list of dicts with the COLUMNS keys)."""
-    from analysis.runner import log_on_disk
-    hp = tools.load_hp(model_dir)
-    # without checkpoints missing on disk or damaged (one line each)
-    log = log_on_disk(model_dir, tools.load_log(model_dir))
-    model = common.model_name(model_dir)
-    if not log.get('trials'):
-        return [row(model, n, 'all', 'n/a', note='the log holds no checkpoint')
-                for n in SIGNATURES]
-    stages, growth = select_stages(hp, log, model_dir)
-    prepare(hp, log, model_dir, stages, verbose=verbose)
-    rows = learning_rows(model, hp, log, growth)
-    steps = tqdm(SIGNATURE_ROWS, desc='signatures ' + model, unit='signature',
-                 disable=not verbose)
-    for fn in steps:
-        rows += fn(model, hp, log, model_dir, stages, verbose=False)
+def model_rows(model_dir, verbose=False, figures=True):
+    """Every signature's rows for one model (list of dicts with the COLUMNS keys).
+
+    The analyses the signatures need are called inside an AnalysisPlan, as Main_analysis's
+    lines are: one activity pass makes what they read, the behaviour analyses run in a
+    second process meanwhile (analysis/plan.py); each signature's rows are built from the
+    results afterwards. Checkpoints missing on disk or damaged are left out (one line
+    each; the current session's list of damaged checkpoints names them).
+
+    figures=False: no figure is written (figsave.discarded; the behavioural and decoding
+    figures, the slowest, are not even built) and the rows name none; the numbers are
+    the same.
+    """
+    if figures:
+        return _model_rows(model_dir, verbose, figures)
+    with figsave.discarded():
+        rows = _model_rows(model_dir, verbose, figures)
+    for r in rows:
+        r['figures'] = []
     return rows
+
+
+def _model_rows(model_dir, verbose, figures):
+    hp = tools.load_hp(model_dir)
+    model = common.model_name(model_dir)
+    with AnalysisPlan(verbose=verbose):
+        log = log_on_disk(model_dir, tools.load_log(model_dir))
+        if not log.get('trials'):
+            return [row(model, n, 'all', 'n/a', note='the log holds no checkpoint')
+                    for n in SIGNATURES]
+        stage_dict, growth = select_stages(hp, log, model_dir)
+        pending = learning_rows(model, hp, log, growth)
+        for fn in SIGNATURE_ROWS:
+            pending += fn(model, hp, log, model_dir, stage_dict, verbose=False,
+                          figures=figures)
+    return built_rows(pending)
+
+
+def built_rows(pending):
+    """The rows of a signature function's list: its rows, and the rows (or lists of rows)
+    built by its functions from the results of the analyses it called."""
+    rows = []
+    for item in pending:
+        built = item() if callable(item) else item
+        rows += built if isinstance(built, list) else [built]
+    return rows
+
+
+def _value(result):
+    """An analysis result: itself, or the value of a plan's Deferred once it has run
+    (None for a call the plan reported as skipped)."""
+    return result.value if isinstance(result, Deferred) else result
+
+
+def _skipped_row(model, number, variant):
+    return row(model, number, variant, 'n/a', note='the analysis had no data for it (its '
+               '[skipped] line says why)')
 
 
 # ----------------------------------------------------------------------------------------
@@ -408,6 +529,13 @@ def _table_line(r):
         _fmt(r['p'], '{:.2g}'), _md_cell(effect), _md_cell(verdict))
 
 
+def folder_line(model_dir, log):
+    """'Model folder `<model_dir>`: <n> checkpoints up to trial <last>' (report.md's first
+    line: which run the report describes)."""
+    return 'Model folder `{}`: {} checkpoints up to trial {:,}'.format(
+        model_dir, len(log['trials']), log['trials'][-1])
+
+
 def write_model_report(rows, out_dir, model_dir=None, seconds=None):
     """report.md and signatures.csv of one model in out_dir; returns both paths."""
     tools.mkdir_p(out_dir)
@@ -417,9 +545,8 @@ def write_model_report(rows, out_dir, model_dir=None, seconds=None):
     if model_dir is not None:
         log = tools.load_log(model_dir)
         if log.get('trials'):
-            lines.append('Model folder `{}`: {} checkpoints up to trial {:,}; stages '
-                         'auto-selected from its log as in Main_analysis.'.format(
-                             model_dir, len(log['trials']), log['trials'][-1]))
+            lines.append(folder_line(model_dir, log) + '; stages auto-selected from its '
+                         'log as in Main_analysis.')
             lines.append('')
     lines += ['| # | signature | verdict |', '|---|---|---|']
     lines += ['| {} | {} | {} |'.format(n, SIGNATURES[n], verdicts[n]) for n in SIGNATURES]
@@ -526,6 +653,6 @@ def write_seed_report(rows, out_dir):
 
 def report_dir(model_dir=None, root=None):
     """figure/report_<model> (or figure/report_seeds when model_dir is None)."""
-    root = common.FIGURE_ROOT if root is None else root
+    root = session.current().figure_root if root is None else root
     name = 'seeds' if model_dir is None else common.model_name(model_dir)
     return os.path.join(root, 'report_' + name)

@@ -36,7 +36,8 @@ class BlockRunner(object):
     tools.note). ``done`` counts the other blocks.
     """
 
-    def __init__(self):
+    def __init__(self, verbose=True):
+        self.verbose = verbose     # False: no '== <label>' line before each block
         self.done = 0
         self.skipped = []
         self.reasons = {}
@@ -44,7 +45,8 @@ class BlockRunner(object):
 
     def __call__(self, fn, *args, **kwargs):
         label = block_label(fn, args, kwargs)
-        print('\n== {}'.format(label), flush=True)
+        if self.verbose:
+            print('\n== {}'.format(label), flush=True)
         start, cpu = time.time(), time.process_time()
         try:
             with tools.collect_notes() as said:

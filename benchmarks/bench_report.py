@@ -5,12 +5,13 @@
 The model folder is copied first (hp.json, log.json and the checkpoint folders only: no
 pickles), so the run starts clean and the real folder is not touched. Rows:
 
-    suite     analysis.report.model_rows as Main_report runs it: one activity pass over
-              the stage checkpoints (analysis.cache.prepare_activity), then every
-              signature reading the neuron_info pickles and PSTH rows it made;
-    baseline  (--baseline) the straightforward way: the same signatures without the shared
-              pass, each analysis computing the activity it needs on its own (a second
-              clean copy).
+    suite     analysis.report.model_rows as Main_report runs it: the signatures' analyses
+              called inside an AnalysisPlan (analysis/plan.py), which makes what they
+              read in one activity pass over the stage checkpoints and runs the
+              behaviour analyses in a second process meanwhile;
+    baseline  (--baseline) the straightforward way: the same signatures called one after
+              the other without a plan, each analysis computing the activity it needs on
+              its own (a second clean copy); its time per signature is shown.
 
 The last line is the total wall time of the suite row (and the ratio to the baseline).
 """
@@ -44,43 +45,45 @@ def folder_bytes(path):
     return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(path) for f in fs)
 
 
-def timed_rows(model_dir, shared_pass=True):
-    """(rows, {step: seconds}) of report.model_rows, step by step."""
+def baseline_rows(model_dir):
+    """(rows, {step: seconds}) of the signatures called one by one, without a plan."""
     from analysis import common, report
-    hp, log = tools.load_hp(model_dir), tools.load_log(model_dir)
+    from analysis.runner import log_on_disk
+    hp = tools.load_hp(model_dir)
+    log = log_on_disk(model_dir, tools.load_log(model_dir))
     model = common.model_name(model_dir)
     times = {}
     t0 = time.time()
     stages, growth = report.select_stages(hp, log, model_dir)
     times['stages (Fig S7)'] = time.time() - t0
-    if shared_pass:
-        t0 = time.time()
-        report.prepare(hp, log, model_dir, stages)
-        times['activity pass'] = time.time() - t0
     rows = report.learning_rows(model, hp, log, growth)
     for fn in report.SIGNATURE_ROWS:
         t0 = time.time()
-        rows += fn(model, hp, log, model_dir, stages)
+        rows += report.built_rows(fn(model, hp, log, model_dir, stages))
         times[fn.__name__] = time.time() - t0
     return rows, times
 
 
-def run(model_dir, shared_pass, tmp):
-    from analysis import cache, common
-    dst = clean_copy(model_dir, os.path.join(tmp, 'shared' if shared_pass else 'plain',
-                                             os.path.basename(os.path.normpath(model_dir))))
-    cache.clear()
-    common.FIGURE_ROOT = os.path.join(tmp, 'figure_' + ('shared' if shared_pass else 'plain'))
+def run(model_dir, planned, tmp):
+    from analysis import figsave, report
+    from analysis.session import Session
+    label = 'suite' if planned else 'baseline'
+    dst = clean_copy(model_dir, os.path.join(tmp, label, os.path.basename(
+        os.path.normpath(model_dir))))
     before = folder_bytes(dst)
-    from analysis import figsave
     t0 = time.time()
-    # as Main_report: figures rendered by a worker process; the total waits for them
-    with figsave.in_background():
-        rows, times = timed_rows(dst, shared_pass)
+    # as Main_report: a session of its own, figures rendered by a worker process; the
+    # total waits for them
+    with Session(figure_root=os.path.join(tmp, 'figure_' + label)) as s, \
+            figsave.in_background():
+        if planned:
+            rows, times = report.model_rows(dst), {}
+        else:
+            rows, times = baseline_rows(dst)
         t1 = time.time()
     times['figures still being written at the end'] = time.time() - t1
     total = time.time() - t0
-    n_fig = sum(1 for _, _, fs in os.walk(common.FIGURE_ROOT) for f in fs if f.endswith('.png'))
+    n_fig = sum(1 for _, _, fs in os.walk(s.figure_root) for f in fs if f.endswith('.png'))
     return times, total, n_fig, folder_bytes(dst) - before
 
 

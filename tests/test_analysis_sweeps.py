@@ -4,7 +4,8 @@ Two experiments are trained for real through the sweep API (16 units, checkpoint
 64 and 128 trials); a third one is left untrained. Their logs are then given flat
 performance curves (a few hundred trials teach a network nothing), so that each model
 has its own stages: indi_odr sits at the early target, indi_odr_odrd at the mature
-target for odr and never near any target for odrd.
+target for odr and never near any target for odrd, whose stages then come from each
+checkpoint's own performance, as in every other command (stages.stages_with_fallback).
 """
 
 import os
@@ -57,8 +58,9 @@ def test_analyses_each_trained_experiment_with_its_own_stages(sweep_root, figure
     assert single['stages']['odr'] == {'early': TRIALS, 'mid': [], 'mature': []}
     pair = awd.analyse_experiment('indi_odr_odrd', root=sweep_root)
     assert pair['stages']['odr'] == {'early': [], 'mid': [], 'mature': TRIALS}
-    assert not any(pair['stages']['odrd'].values())
-    assert 'indi_odr_odrd: rule odrd' in pair['skipped']
+    # odrd: no window near a target; each checkpoint's own performance (0.0) is early
+    assert pair['stages']['odrd'] == {'early': TRIALS, 'mid': [], 'mature': []}
+    assert pair['skipped'] == []
 
     # Figures: growth of performance and a PSTH per analysed epoch of each trained rule.
     odr = _pngs(os.path.join(str(figure_root), 'figure_indi_odr'))
@@ -68,7 +70,7 @@ def test_analyses_each_trained_experiment_with_its_own_stages(sweep_root, figure
             epoch) in odr
     pair_figs = _pngs(os.path.join(str(figure_root), 'figure_indi_odr_odrd'))
     assert any(p.startswith('odr/stim1/') and p.endswith('_PSTH.png') for p in pair_figs)
-    assert not any(p.startswith('odrd/') for p in pair_figs)
+    assert any(p.startswith('odrd/delay2/') and p.endswith('_PSTH.png') for p in pair_figs)
     assert not os.path.isdir(os.path.join(str(figure_root), 'figure_indi_odrd'))
     # Pickles of the stage checkpoints, in the model folders.
     model_dir = os.path.join(sweep_root, 'indi_odr')
@@ -76,9 +78,11 @@ def test_analyses_each_trained_experiment_with_its_own_stages(sweep_root, figure
         assert not os.path.isfile(os.path.join(model_dir, str(t), 'H_odr.pkl'))   # in memory
         assert os.path.isfile(os.path.join(model_dir, str(t), 'neuron_info_odr_delay1.pkl'))
 
-    # What the command line said: the untrained model, the skipped rule, one summary line.
+    # What the command line said: the untrained model, the stages filled from the
+    # checkpoints' own performance, one summary line.
     assert 'indi_odrd: not trained yet' in out
-    assert 'no checkpoint in any stage' in err
+    assert ("[analysis] odrd: automatic selection has no early/mid/mature checkpoint; using "
+            "each checkpoint's own performance instead — early: 3 checkpoint(s)") in err
     last = out.strip().splitlines()[-1]
     assert last.startswith('Analysis_with_diff_HyperParameters: 2 experiment(s) analysed, '
                            '1 not trained yet, 0 failed;')

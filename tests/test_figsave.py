@@ -68,3 +68,19 @@ def test_png_compression_changes_bytes_not_pixels(tmp_path):
     fig.savefig(str(tmp_path / 'default.png'), dpi=150)
     plt.close(fig)
     np.testing.assert_array_equal(mpimg.imread(fast), mpimg.imread(str(tmp_path / 'default.png')))
+
+
+def _never_drawn():
+    raise AssertionError('save_drawn must not draw inside discarded()')
+
+
+def test_discarded_writes_nothing_and_restores(tmp_path):
+    with figsave.discarded():
+        paths = common.save_figure(example_figure(0), str(tmp_path / 'gone'))
+        drawn = common.save_drawn(_never_drawn, {}, str(tmp_path / 'never'))
+        assert plt.get_fignums() == []            # the figure is closed all the same
+    assert paths == [str(tmp_path / 'gone.png'), str(tmp_path / 'gone.pdf')]
+    assert drawn == [str(tmp_path / 'never.png'), str(tmp_path / 'never.pdf')]
+    assert list(tmp_path.iterdir()) == []
+    common.save_figure(example_figure(0), str(tmp_path / 'kept'), formats=('png',))
+    assert [p.name for p in tmp_path.iterdir()] == ['kept.png']

@@ -128,8 +128,11 @@ def _by_variant(rows):
 
 def test_report_end_to_end_on_a_tiny_model(staged_model_dir, tmp_path, figure_root, capsys,
                                            monkeypatch):
-    # one checkpoint per stage for the behavioural tests keeps the test short
+    # one checkpoint per stage and small batches for the behavioural tests keep the test
+    # short (16 trials per cue–distractor pair, one 128-trial batch per anti-saccade task)
     monkeypatch.setattr(report, 'BEHAVIOUR_CHECKPOINTS', 1)
+    monkeypatch.setattr(report, 'DISTRACTOR_BATCH', 16)
+    monkeypatch.setattr(report, 'SACCADE_BATCHES', 1)
     model_dir = str(tmp_path / 'staged')
     shutil.copytree(staged_model_dir, model_dir)
     assert Main_report.main(['--model-dir', model_dir, '--quiet']) == 0
@@ -181,7 +184,7 @@ def test_report_marks_what_a_partial_model_cannot_show(staged_model_dir, tmp_pat
     rows = report.learning_rows('partial', hp, log, growth)
     for fn in (report.working_memory_rows, report.distractor_rows, report.coding_rows,
                report.tuning_rows):
-        rows += fn('partial', hp, log, model_dir, stages)
+        rows += report.built_rows(fn('partial', hp, log, model_dir, stages))
     by = _by_variant(rows)
     for key in [(2, 'odr delay1, last checkpoint of each stage'),
                 (2, 'odrd delay2, every stage checkpoint'),
@@ -195,3 +198,55 @@ def test_report_marks_what_a_partial_model_cannot_show(staged_model_dir, tmp_pat
     assert verdicts[2] == verdicts[5] == verdicts[6] == report.NA
     # the anti-saccade tasks were learned (plateaus), the WM tasks never: order holds
     assert by[1, 'anti-saccade before working-memory tasks']['verdict'] == report.HOLDS
+
+
+def test_not_available_rows_need_a_reason():
+    with pytest.raises(ValueError, match='needs a note'):
+        report.row('m', 2, 'odr delay1', 'n/a')
+    assert report.row('m', 2, 'odr delay1', 'n/a', note='why')['note'] == 'why'
+
+
+@pytest.mark.parametrize('rules, odr', [
+    (['overlap', 'odr', 'odrd'], 'odr'),
+    (['overlap', 'zero_gap', 'gap', 'odr3000', 'odrd', 'gap500'], 'odr3000'),
+    (['odr15000'], 'odr15000'),
+    (['odr500', 'odr1000'], 'odr1000'),          # the longest delay
+    (['odr500', 'odr'], 'odr'),                  # the paper's task first
+    (['overlap', 'odrd'], None),
+])
+def test_odr_rule_is_the_models_delayed_response_task(rules, odr):
+    assert report.odr_rule({'rule_trains': rules}) == odr
+
+
+def test_undefined_statistics_are_not_available_with_a_reason():
+    # one unit per stage: no variance within stages, the ANOVA is undefined
+    r = report._anova_row('m', 2, 'v', {'fire_rate': {'early': np.array([1.0]),
+                                                      'mature': np.array([2.0])}})
+    assert r['verdict'] == report.NA and 'ANOVA is undefined' in r['note']
+    # with variation it is a verdict
+    r = report._anova_row('m', 2, 'v', {'fire_rate': {'early': np.array([1.0, 1.2]),
+                                                      'mature': np.array([2.0, 2.1])}})
+    assert r['verdict'] == report.HOLDS and r['note'] == ''
+
+
+def test_flat_distractor_curves_are_not_available_with_a_reason(monkeypatch):
+    from analysis import behaviour
+    import pandas as pd
+    distances = np.array([0.0, 45.0, 90.0, 135.0, 180.0])
+
+    def flat(hp, log, model_dir, trial_list, **kwargs):
+        # the same performance at every distance in every stage: the slope's test is
+        # undefined (no residual), the early-vs-mature difference is 0.5
+        perf = [[0.3] * 5, [0.6] * 5, [0.8] * 5]
+        return {'perf': pd.DataFrame(perf), 'stage': pd.Series(['early', 'mid', 'mature']),
+                'distance_deg': distances, 'figures': []}
+    monkeypatch.setattr(report, 'odrd_distractor_analysis', flat)
+    stages_ = {'odrd': {'early': [0], 'mid': [1], 'mature': [2]}}
+    rows = report.built_rows(report.distractor_rows('m', {'rule_trains': ['odrd']}, {}, 'm',
+                                                    stages_))
+    by = {r['variant']: r for r in rows}
+    assert by['mature − early at every distance']['verdict'] == report.HOLDS
+    assert by['slope over distance, early']['verdict'] == report.DESCRIPTIVE
+    for stage in ('mid', 'mature'):
+        r = by['slope over distance, ' + stage]
+        assert r['verdict'] == report.NA and 'same at every distance' in r['note']

@@ -379,6 +379,7 @@ def test_cli_ray_local(local_ray, tmp_path, capsys):
     assert thp.main(argv) == 0
     out = capsys.readouterr().out
     assert 'on Ray (local)' in out and 'Total: 1 experiment(s) — 1 stopped' in out
+    assert 'stopped (max trials) on node ' in out      # the Ray node that trained it
     log = check_complete_log(os.path.join(root, 'indi_overlap'), ['overlap'])
     assert log['perf_overlap'][0] >= 0
     assert local_ray.is_initialized()  # a Ray instance the caller started stays up
