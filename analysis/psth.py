@@ -96,7 +96,7 @@ def gen_PSTH_log(hp, trial_list, model_dir, rule, seltive_epoch, n_types=N_TYPES
 
     Missing neuron_info pickles are written (generate_neuron_info defaults); H is read
     from an H pickle if present, else computed and not written (rows and location means
-    are kept in memory, analysis.cache). A checkpoint without such units gets a (0, T)
+    are kept in the analysis session's memory). A checkpoint without such units gets a (0, T)
     array. ``log`` checks the trial list (loaded from model_dir when None).
     """
     log = tools.load_log(model_dir) if log is None else log
