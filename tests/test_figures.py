@@ -8,12 +8,13 @@ import os
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import ttest_ind
 
 import stages
 import tools
-from analysis import common, pca, psth, seldir, tuning
+from analysis import common, pca, psth, seldir, tuning, unit_figures
 from analysis.activity import Get_H, compute_H
 
 TRIALS = [128, 640, 1280]          # one early, one mid, one mature checkpoint
@@ -56,6 +57,16 @@ def _loop_psth(H, info, units, prefs, norm, oppo):
         fix = H[f0:f1, in_loc == loc, u].mean(axis=1).mean(axis=0)
         rows.append(trace / fix - 1 if norm else trace)
     return np.array(rows)
+
+
+def _reference_rows(hp, model_dir, t, rule, epoch, norm=True, oppo=False):
+    """The loop PSTH rows of checkpoint t: units of N_TYPES listed in its neuron_info
+    pickle for (rule, epoch), sorted, at their preferred (or opposite) location."""
+    ninfo = common.load_neuron_info(model_dir, t, rule, epoch)
+    prefs = {e[0]: e[2] for k in common.N_TYPES for e in ninfo[k]}
+    units = sorted(prefs)
+    return _loop_psth(Get_H(hp, model_dir, t, rule), common.load_task_info(model_dir)[rule],
+                      units, [prefs[u] for u in units], norm, oppo)
 
 
 # ----------------------------------------------------------------------------------------
@@ -105,26 +116,56 @@ def test_plot_PSTH(analysed, figure_root):
     res = psth.plot_PSTH(hp, log, model_dir, 'odrd', 'stim1', TRIALS, plot_oppo_dir=True)
     _written(res)
     assert list(res['psth']) == ['early', 'mid', 'mature']
-    assert set(res['psth_oppo']) == set(res['psth'])
-    T = common.load_H(model_dir, 1280, 'odrd').shape[0]
-    assert all(v.shape == (T,) for v in res['psth'].values())
+    # Oracle: one checkpoint per stage, the mean over its units of the loop PSTH rows.
+    for stage, t in zip(stages.STAGES, TRIALS):
+        for key, oppo in (('psth', False), ('psth_oppo', True)):
+            rows = _reference_rows(hp, model_dir, t, 'odrd', 'stim1', oppo=oppo)
+            np.testing.assert_allclose(res[key][stage], rows.mean(axis=0), rtol=1e-4,
+                                       atol=1e-6)
+        assert res['n_units'][stage] == len(rows)
 
 
 def test_plot_epoch_mean_growth(analysed, figure_root):
     model_dir, hp, log = analysed
     res = psth.plot_epoch_mean_growth(hp, log, TRIALS, model_dir, 'odr', 'stim1', 'delay1')
     _written(res)
+    # Oracle: per checkpoint, the mean of the loop PSTH rows (units selective in stim1)
+    # over every unit and the steps of delay1.
+    start, end = common.load_task_info(model_dir)['odr']['epoch_info']['delay1']
+    for t in TRIALS:
+        rows = _reference_rows(hp, model_dir, t, 'odr', 'stim1')
+        assert res['epoch_mean'][t] == pytest.approx(rows[:, start:end].mean(), rel=1e-4)
     assert sorted(res['epoch_mean']) == TRIALS
 
 
-def test_sample_neuron_by_trial(analysed, figure_root):
+def test_sample_neuron_by_trial(analysed, figure_root, monkeypatch):
     model_dir, hp, log = analysed
+    drawn = []
+
+    def polar(**kw):
+        drawn.append(kw)
+        return unit_figures.unit_polar_figure(**kw)
+    monkeypatch.setattr(psth, 'unit_polar_figure', polar)
     res = psth.sample_neuron_by_trial(hp, log, model_dir, 'odr', 'stim1', [1280],
                                       ('exh_neurons', 'mix_neurons'), max_neurons=1)
     stems = _written(res)
-    unit = res['units'][1280][0]
+    # Oracle: the lowest unit listed as exh or mix in the pickle, its preferred location
+    # as the radius, and its raw stim1 mean per location (a loop over H) over the largest.
+    ninfo = common.load_neuron_info(model_dir, 1280, 'odr', 'stim1')
+    entries = sorted(e for k in ('exh_neurons', 'mix_neurons') for e in ninfo[k])
+    unit, pref = entries[0][0], entries[0][2]
+    assert res['units'] == {1280: [unit]}
     assert {os.path.basename(s) for s in stems} == {str(unit), '{}_polar'.format(unit)}
     assert all('1280_mature' in s for s in stems)
+    H = Get_H(hp, model_dir, 1280, 'odr')
+    info = common.load_task_info(model_dir)['odr']
+    start, end = info['epoch_info']['stim1']
+    in_loc = np.asarray(info['in_loc'])
+    level = np.array([H[start:end, in_loc == loc, unit].mean() for loc in range(8)])
+    (kw,) = drawn
+    np.testing.assert_allclose(kw['radial'], np.append(level, level[0]) / level.max(),
+                               rtol=1e-5)
+    assert kw['pref_angle'] == pytest.approx(2 * np.pi * pref / 8)
 
 
 def test_period_activity_anova(analysed, figure_root):
@@ -191,16 +232,43 @@ def test_seldir_analysis(analysed, figure_root):
     _written(res)
     table = res['table']
     assert list(table.index) == TRIALS
-    assert (table['samedir'] + table['diffdir'] == table['inter']).all()
-    assert os.path.getsize(res['csv']) > 0
+    # Oracle: the pickles' exh / mix lists as {unit: preferred location}, set by set.
+    for t in TRIALS:
+        pref = [{e[0]: e[2] for k in common.N_TYPES
+                 for e in common.load_neuron_info(model_dir, t, rule, 'stim1')[k]}
+                for rule in ('odr', 'odrd')]
+        both = set(pref[0]) & set(pref[1])
+        same = sum(pref[0][u] == pref[1][u] for u in both)
+        row = table.loc[t]
+        assert (row['n_odr_stim1'], row['n_odrd_stim1']) == (len(pref[0]), len(pref[1]))
+        assert (row['inter'], row['samedir'], row['diffdir']) == (
+            len(both), same, len(both) - same)
+        assert row['perf_odr'] == stages.perf_at(log, 'odr', t)
+    assert table['inter'].sum() > 0 and table['diffdir'].sum() > 0   # the test has teeth
+    back = pd.read_csv(res['csv'], index_col='trial')
+    assert back['samedir'].tolist() == table['samedir'].tolist()
 
 
 def test_neuron_PCA(analysed, figure_root):
     model_dir, hp, log = analysed
     res = pca.neuron_PCA(hp, log, model_dir, TRIALS, 'odr', n_components=2)
     _written(res)
-    T = common.load_H(model_dir, 1280, 'odr').shape[0]
-    assert res['scores'][1280].shape == (8, T, 2)
+    # Oracle: location means by a loop over H, each unit standardised by hand (a constant
+    # unit stays 0), principal axes from numpy's SVD; a component's sign is arbitrary.
+    H = Get_H(hp, model_dir, 1280, 'odr').astype(np.float64)
+    in_loc = np.asarray(common.load_task_info(model_dir)['odr']['in_loc'])
+    X = np.concatenate([H[:, in_loc == loc, :].mean(axis=1) for loc in range(8)])
+    sd = X.std(axis=0)
+    Z = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1)
+    U, S, _ = np.linalg.svd(Z, full_matrices=False)
+    assert res['scores'][1280].shape == (8, H.shape[0], 2)
+    scores = res['scores'][1280].reshape(-1, 2)                  # location-major rows
+    for c in range(2):
+        ref = U[:, c] * S[c]
+        sign = np.sign(ref @ scores[:, c])
+        np.testing.assert_allclose(sign * scores[:, c], ref, rtol=1e-4, atol=1e-4 * S[c])
+    np.testing.assert_allclose(res['explained_variance_ratio'][1280],
+                               S[:2] ** 2 / (S ** 2).sum(), rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------------------
