@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tools
-from analysis import dpca_analysis as da, monkey
+from analysis import activity, common, dpca_analysis as da, monkey
 
 
 @pytest.fixture(scope='module')
@@ -87,6 +87,13 @@ def test_neuron_dPCA_on_tiny_model(model_copy, figure_root):
                          verbose=False)
     assert res['Z']['s'].shape == (10, 4, 175)
     assert res['locs'] == [0, 2, 4, 6]
+    # Oracle for what dPCA is given: the checkpoint's H averaged by a loop over the
+    # trials of each chosen location, each unit centred over locations and time.
+    H = activity.Get_H(hp, model_copy, 1280, 'odr').astype(np.float64)
+    in_loc = np.asarray(common.load_task_info(model_copy)['odr']['in_loc'])
+    R = np.stack([H[:, in_loc == loc, :].mean(axis=1).T for loc in (0, 2, 4, 6)], axis=1)
+    R -= R.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(res['R'], R, rtol=1e-5, atol=1e-6)
     assert res['times'][-1] == pytest.approx(174 * 0.02)
     assert any(f.endswith('odr_1280_dPCA_locs_0_2_4_6.png') for f in res['figures'])
     assert all(os.path.isfile(f) for f in res['figures'])
