@@ -194,6 +194,46 @@ def test_period_activity_anova(analysed, figure_root):
     assert res['figures'][0].endswith('overlap_1000_1250_activity_oneway_anova_analysis.png')
 
 
+def _flat_rows(values, T=175):
+    """A hand-made PSTH log entry: one row per unit, constant over the T steps."""
+    return np.repeat(np.asarray(values, dtype=float)[:, None], T, axis=1)
+
+
+def test_period_statistics_known_answers(analysed, figure_root):
+    """Hand-made PSTH logs (rows constant in time) through the stage ANOVA and the
+    checkpoint t-tests."""
+    model_dir, hp, log = analysed
+    # Stage values 1 2 3 | 4 5 6 | 7 8 9: F = 27 on (2, 6) df, p = (1 + 9)^−3 (the ANOVA
+    # known answer of test_stats).
+    rows = {128: _flat_rows([1, 2, 3]), 640: _flat_rows([4, 5, 6]), 1280: _flat_rows([7, 8, 9])}
+    res = psth.neuron_period_activity_analysis(hp, log, TRIALS, model_dir, 'odr', 'stim1',
+                                               'stim1', PSTH_log=rows)
+    assert res['anova']['F'] == pytest.approx(27.0, rel=1e-12)
+    assert res['anova']['p'] == pytest.approx(0.001, rel=1e-9)
+    # one non-finite unit value (zero baseline) makes the ANOVA NaN, as in the original;
+    # the dfs still count it
+    rows[640] = _flat_rows([4, np.nan, 6])
+    res = psth.neuron_period_activity_analysis(hp, log, TRIALS, model_dir, 'odr', 'stim1',
+                                               'stim1', PSTH_log=rows)
+    assert np.isnan(res['anova']['F']) and np.isnan(res['anova']['p'])
+    assert (res['anova']['df_group'], res['anova']['df_residual']) == (2, 6)
+    # t-tests: two constant checkpoints of one value (and a constant one against itself)
+    # are 0/0, drawn as p = 1. 1 2 3 against 5 5 5: pooled variance (2 + 0) / 4, t =
+    # −3 / √(1/2 · 2/3) = −3√3 on 4 df, whose two-sided p is 1 − sin θ (1 + cos² θ / 2),
+    # θ = atan(|t| / 2). A NaN unit value makes its checkpoint's tests NaN.
+    rows = {128: _flat_rows([1, 2, 3]), 640: _flat_rows([5, 5, 5]), 1280: _flat_rows([5, 5])}
+    p = psth.plot_period_ttest_heatmap(hp, log, TRIALS, model_dir, 'odr', 'stim1', 'stim1',
+                                       PSTH_log=rows)['p_values']
+    assert p[1, 2] == p[2, 1] == p[1, 1] == p[2, 2] == 1.0
+    theta = np.arctan(3 * np.sqrt(3) / 2)
+    assert p[0, 1] == pytest.approx(1 - np.sin(theta) * (1 + np.cos(theta) ** 2 / 2),
+                                    rel=1e-9)
+    rows[1280] = _flat_rows([5, np.nan])
+    p = psth.plot_period_ttest_heatmap(hp, log, TRIALS, model_dir, 'odr', 'stim1', 'stim1',
+                                       PSTH_log=rows)['p_values']
+    assert np.isnan(p[2]).all() and np.isnan(p[:, 2]).all() and p[1, 1] == 1.0
+
+
 def test_period_ttest_heatmap(analysed, figure_root):
     model_dir, hp, log = analysed
     res = psth.plot_period_ttest_heatmap(hp, log, TRIALS, model_dir, 'odr', 'stim1', 'stim1')
