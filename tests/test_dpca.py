@@ -99,12 +99,19 @@ def test_neuron_dPCA_on_tiny_model(model_copy, figure_root):
     assert all(os.path.isfile(f) for f in res['figures'])
 
 
-def test_real_neuron_dPCA_smoke(tmp_path, figure_root):
+def test_real_neuron_dPCA_input_and_errors(tmp_path, figure_root):
     path = monkey.make_synthetic_recording(str(tmp_path / 'young.txt'), n_units=15, seed=1)
     res = da.real_neuron_dPCA(path, appoint_loc_analysis=True, appoint_locs=[1, 3, 5, 7],
                               verbose=False)
     assert res['Z']['st'].shape == (10, 4, 176)
     assert res['locs'] == [1, 3, 5, 7]
+    # Oracle for what dPCA is given: the file's rates (location, trial, bin, unit) averaged
+    # by a loop over the trials of the 1-based locations 1 3 5 7, each unit centred.
+    rec = monkey.read_recording(path)
+    R = np.array([[[rec[loc - 1, :, b, u].mean() for b in range(176)] for loc in (1, 3, 5, 7)]
+                  for u in range(15)])
+    R -= R.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(res['R'], R, rtol=1e-9, atol=1e-9)
     assert all(os.path.isfile(f) for f in res['figures'])
     with pytest.raises(ValueError, match='1-based locations in 1..8'):
         da.real_neuron_dPCA(path, appoint_loc_analysis=True, appoint_locs=[0, 4], plot=False)
