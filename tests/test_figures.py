@@ -254,9 +254,22 @@ def test_tunning_analysis(analysed, figure_root):
     res = tuning.tunning_analysis(hp, log, model_dir, 'odr', 'stim1', TRIALS)
     _written(res)
     assert set(res['ttest_p']) == {'early-mid', 'early-mature', 'mid-mature'}
-    assert all(v.shape == (9,) for v in res['tuning'].values())
-    a, b = res['heights']['early'], res['heights']['mature']
-    assert res['ttest_p']['early-mature'] == pytest.approx(ttest_ind(a, b).pvalue, rel=1e-9)
+    # Oracle, one checkpoint per stage: each exh / mix unit's firerate row rolled so that
+    # its preferred location sits at index 4, wrapped to 9 points, averaged over the
+    # units; heights max − min of the rows; scipy's t-test on every pair of stages.
+    heights = {}
+    for stage, t in zip(stages.STAGES, TRIALS):
+        ninfo = common.load_neuron_info(model_dir, t, 'odr', 'stim1')
+        prefs = {e[0]: e[2] for k in common.N_TYPES for e in ninfo[k]}
+        rows = np.array([ninfo['firerate_loc_order'][u] for u in sorted(prefs)])
+        rolled = np.array([np.roll(r, 4 - prefs[u]) for r, u in zip(rows, sorted(prefs))])
+        curve = np.append(rolled, rolled[:, :1], axis=1).mean(axis=0)
+        np.testing.assert_allclose(res['tuning'][stage], curve, rtol=1e-12)
+        heights[stage] = rows.max(axis=1) - rows.min(axis=1)
+        np.testing.assert_allclose(res['heights'][stage], heights[stage], rtol=1e-12)
+    for a, b in [('early', 'mid'), ('early', 'mature'), ('mid', 'mature')]:
+        assert res['ttest_p']['{}-{}'.format(a, b)] == pytest.approx(
+            ttest_ind(heights[a], heights[b]).pvalue, rel=1e-9)
 
 
 def test_max_central_and_failed_fit():
