@@ -199,10 +199,16 @@ def _flat_rows(values, T=175):
     return np.repeat(np.asarray(values, dtype=float)[:, None], T, axis=1)
 
 
-def test_period_statistics_known_answers(analysed, figure_root):
+def test_period_statistics_known_answers(analysed, figure_root, monkeypatch):
     """Hand-made PSTH logs (rows constant in time) through the stage ANOVA and the
-    checkpoint t-tests."""
+    checkpoint t-tests (figures not drawn: the numbers are under test)."""
     model_dir, hp, log = analysed
+
+    def no_figure(fig, path, *args, **kwargs):
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+        return []
+    monkeypatch.setattr(common, 'save_figure', no_figure)
     # Stage values 1 2 3 | 4 5 6 | 7 8 9: F = 27 on (2, 6) df, p = (1 + 9)^−3 (the ANOVA
     # known answer of test_stats).
     rows = {128: _flat_rows([1, 2, 3]), 640: _flat_rows([4, 5, 6]), 1280: _flat_rows([7, 8, 9])}
