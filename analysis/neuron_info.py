@@ -21,10 +21,12 @@ activity H (T, 128, n_rnn) on the rule's 'test' trials (16 trials per cue locati
     preferred location    first argmax over locations of firerate (index into in_loc_set)
 
 A NaN p-value never passes a threshold. Everything is computed for all units and all
-locations at once with NumPy array operations (no loop over units): the paired t-test and
-the F test are written from their sums of squares, with the p-values from scipy.special
-(Student t and F survival functions), exactly the statistics of scipy.stats.ttest_rel and
-of statsmodels' ``anova_lm(ols('value ~ C(location)'), typ=2)`` used by the original suite.
+locations at once (the ANOVA loops only over units with non-finite values). The paired
+t-test is written from its sums of squares, with the p-value from scipy.special (Student
+t survival function): the statistic of scipy.stats.ttest_rel. The F test is
+analysis.stats.oneway_anova (scipy.stats.f_oneway): the statistic of statsmodels'
+``anova_lm(ols('value ~ C(location)'), typ=2)``. The original suite called both one unit
+at a time.
 
 Zero baseline (possible with relu: a unit silent through fix1 at a location): the norm
 values of that location are inf (raw > 0) or NaN (raw = 0). Non-finite analysed values
@@ -48,6 +50,7 @@ import stages
 import tools
 from analysis import common
 from analysis.blocks import block
+from analysis.stats import oneway_anova
 
 # The paired t-test always compares the fixation epoch with the cue epoch.
 BASELINE_EPOCH = 'fix1'
@@ -123,30 +126,6 @@ def paired_ttest_pvalues(fix_g, cue_g, mask):
     return p
 
 
-def oneway_anova_pvalues(values, mask):
-    """p of the one-way F test across locations, per unit (classic between / within SS).
-
-    values (L, n, N) per-trial analysed values grouped by location, mask (L, n, 1).
-    Non-finite values are left out; a location without finite values is left out of the
-    groups. F = (SS_between / (k − 1)) / (SS_within / (N_obs − k)); the p-value is NaN
-    when k < 2 or N_obs − k < 1 or F is 0/0 (all values equal). Returns p (N,).
-    """
-    mean, count, ok = _group_mean(values, mask)               # (L, N)
-    k = (count > 0).sum(axis=0)
-    n_obs = count.sum(axis=0)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        grand = np.where(ok, values, 0.).sum(axis=(0, 1)) / n_obs
-        between = np.where(count > 0, count * (mean - grand) ** 2, 0.).sum(axis=0)
-        dev = np.where(ok, values - mean[:, None, :], 0.)
-        within = (dev * dev).sum(axis=(0, 1))
-        df1 = (k - 1).astype(np.float64)
-        df2 = (n_obs - k).astype(np.float64)
-        F = (between / df1) / (within / df2)
-        p = special.fdtrc(df1, df2, F)
-    p[(df1 < 1) | (df2 < 1)] = np.nan
-    return p
-
-
 def _first_argmax_finite(rates, fallback):
     """Index of the first maximum over axis 0 of the finite entries of rates (L, N);
     columns with no finite entry take fallback's (L, N) first finite argmax instead."""
@@ -211,7 +190,9 @@ def neuron_stats(H, in_loc, epochs_dict, epoch, in_loc_set=None, norm=True,
     rate_raw, _, _ = _group_mean(raw_g, m3)
     rate_norm, _, _ = _group_mean(norm_g, m3)
     rate = rate_norm if norm else rate_raw
-    p_f = oneway_anova_pvalues(value_g, m3)
+    # Non-finite values (zero baseline) are left out, and so is a location left without
+    # any for a unit.
+    p_f = oneway_anova([v[m] for v, m in zip(value_g, mask)]).p       # (N,)
 
     # Comparisons with NaN are False, so a NaN p-value never passes a threshold.
     responsive = (p_t <= paired_ttest_p).any(axis=0)

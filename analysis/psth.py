@@ -22,16 +22,14 @@ plot_epoch_mean_growth / neuron_period_activity_analysis / plot_period_ttest_hea
 (hp, log, trial_list, model_dir, rule, seltive_epoch, analy_epoch, ...).
 """
 
-import warnings
-
 import numpy as np
-from scipy import stats
 from tqdm.auto import tqdm
 
 import stages
 import tools
 from analysis import activity, cache, common, session
 from analysis.blocks import block
+from analysis.stats import oneway_anova, ttest_ind
 from analysis.unit_figures import GRID_CELLS, unit_grid_figure, unit_polar_figure
 from analysis.common import (N_TYPES, check_n_types, checked_trials, epoch_bounds,
                              epoch_label, epoch_tag, location_means, mark_epochs, pyplot,
@@ -361,20 +359,13 @@ def sample_neuron_by_trial(hp, log, model_dir, rule, epoch, trial_list, n_type='
 # ----------------------------------------------------------------------------------------
 # Period activity across stages
 # ----------------------------------------------------------------------------------------
-def oneway_anova(groups):
-    """One-way ANOVA across groups (scipy.stats.f_oneway: the F and p of statsmodels
-    ols + anova_lm typ 2 with one factor). groups: list of 1-D arrays; empty ones are
-    left out. Returns {'F', 'p', 'df_group', 'df_residual'} (F, p NaN when undefined)."""
-    groups = [np.asarray(g, dtype=float) for g in groups if len(g)]
-    k, n_all = len(groups), sum(len(g) for g in groups)
-    out = {'F': float('nan'), 'p': float('nan'), 'df_group': max(k - 1, 0),
-           'df_residual': max(n_all - k, 0)}
-    if k >= 2 and n_all > k:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore')   # constant groups: F is 0/0, NaN is the answer
-            res = stats.f_oneway(*groups)
-        out['F'], out['p'] = float(res.statistic), float(res.pvalue)
-    return out
+def _anova_summary(groups):
+    """{'F', 'p', 'df_group', 'df_residual'} of the one-way ANOVA across the stages'
+    per-unit values; a non-finite value (zero baseline) makes F and p NaN, as in the
+    original (scipy.stats.f_oneway on the raw groups)."""
+    res = oneway_anova(groups, nonfinite='propagate')
+    return {'F': float(res.F), 'p': float(res.p), 'df_group': int(res.df_between),
+            'df_residual': int(res.df_within)}
 
 
 @block(needs=_selective_psth_needs)
@@ -397,7 +388,7 @@ def neuron_period_activity_analysis(hp, log, trial_list, model_dir, rule, seltiv
     fire_rate, stage_trials = {}, {}
     if not checked_trials(log, trial_list, rule):
         return {'fire_rate': fire_rate, 'trials': stage_trials,
-                'anova': oneway_anova([]), 'figures': []}
+                'anova': _anova_summary([]), 'figures': []}
     PSTH_log = _psth_for(hp, log, model_dir, rule, seltive_epoch, trial_list, n_types, norm,
                          PSTH_log)
     used = _stage_trials_with_psth(groups, PSTH_log, what, rule)
@@ -408,7 +399,7 @@ def neuron_period_activity_analysis(hp, log, trial_list, model_dir, rule, seltiv
         stage_trials[stage] = trials
         fire_rate[stage] = np.concatenate([PSTH_log[t][:, start:end].mean(axis=1)
                                            for t in trials])
-    anova = oneway_anova(list(fire_rate.values()))
+    anova = _anova_summary(list(fire_rate.values()))
     result = {'fire_rate': fire_rate, 'trials': stage_trials, 'anova': anova, 'figures': []}
     if not fire_rate:
         common.note('{}: nothing to draw for rule {!r}'.format(what, rule))
@@ -450,24 +441,6 @@ def neuron_period_activity_analysis(hp, log, trial_list, model_dir, rule, seltiv
     return result
 
 
-def pairwise_ttest_p(groups):
-    """Independent two-sample (Student, pooled variance) t-test p-values between every
-    pair of 1-D arrays: (n, n) matrix, computed at once from the means and variances
-    (equals scipy.stats.ttest_ind for each pair); NaN where a group has < 2 values."""
-    m = np.array([np.mean(g) if len(g) else np.nan for g in groups], dtype=float)
-    v = np.array([np.var(g, ddof=1) if len(g) > 1 else np.nan for g in groups], dtype=float)
-    n = np.array([len(g) for g in groups], dtype=float)
-    df = n[:, None] + n[None, :] - 2
-    with np.errstate(invalid='ignore', divide='ignore'):
-        pooled = ((n[:, None] - 1) * v[:, None] + (n[None, :] - 1) * v[None, :]) / df
-        t = (m[:, None] - m[None, :]) / np.sqrt(pooled * (1 / n[:, None] + 1 / n[None, :]))
-        # identical groups: t = 0/0 → p = 1 (scipy gives 1 too for zero difference).
-        t = np.where((m[:, None] == m[None, :]) & np.isfinite(pooled), 0.0, t)
-        p = 2 * stats.t.sf(np.abs(t), df)
-    p[(n[:, None] < 2) | (n[None, :] < 2)] = np.nan
-    return p
-
-
 @block(needs=_selective_psth_needs)
 def plot_period_ttest_heatmap(hp, log, trial_list, model_dir, rule, seltive_epoch, analy_epoch,
                               n_types=N_TYPES, norm=True, PSTH_log=None):
@@ -492,7 +465,11 @@ def plot_period_ttest_heatmap(hp, log, trial_list, model_dir, rule, seltive_epoc
         common.note('{}: checkpoint(s) {} of rule {!r} have < 2 selected units (NaN cells)'
                     .format(what, few, rule))
     means = [PSTH_log[t][:, start:end].mean(axis=1) for t in trials]
-    p = pairwise_ttest_p(means)
+    p = ttest_ind(means, means).p
+    # Two constant samples of one value (the diagonal of a constant one) are 0/0 for the
+    # t-test: no difference, drawn as p = 1.
+    usable = np.array([m.size > 1 and np.isfinite(m).all() for m in means], dtype=bool)
+    p[np.isnan(p) & usable[:, None] & usable[None, :]] = 1.0
     result = {'trials': trials, 'p_values': p, 'figures': []}
     if not trials:
         common.note('{}: nothing to draw for rule {!r}'.format(what, rule))

@@ -13,6 +13,8 @@ import math
 import numpy as np
 from scipy import stats
 
+from analysis.stats import oneway_anova, ttest_ind
+
 ALPHA = 0.05          # significance level of every verdict
 LEARNED_PERF = 0.95   # signature 1: a task is learned when its performance exceeds this
 CORRECT_DEG = 36.0    # signature 4: a saccade within 36° (get_perf's 0.2π) is correct
@@ -80,17 +82,16 @@ def stage_anova(values):
            'df_within': max(sum(v.size for v in groups.values()) - len(groups), 0)}
     if len(groups) < 2 or out['df_within'] < 1:
         return out
-    allv = np.concatenate(list(groups.values()))
-    grand = allv.mean()
-    ss_between = sum(v.size * (v.mean() - grand) ** 2 for v in groups.values())
-    ss_within = sum(((v - v.mean()) ** 2).sum() for v in groups.values())
-    ss_total = ss_between + ss_within
-    if ss_within > 0:
-        F = (ss_between / out['df_between']) / (ss_within / out['df_within'])
-        out['F'] = float(F)
-        out['p'] = float(stats.f.sf(F, out['df_between'], out['df_within']))
-    if ss_total > 0:
-        out['eta2'] = float(ss_between / ss_total)
+    res = oneway_anova(list(groups.values()))
+    F = float(res.F)
+    if np.isfinite(F):
+        out['F'], out['p'] = F, float(res.p)
+        # η² = SS_between / SS_total = F·df_between / (F·df_between + df_within)
+        out['eta2'] = F * out['df_between'] / (F * out['df_between'] + out['df_within'])
+    elif F == math.inf:
+        # No spread within any stage, the stages differ: η² = 1; F and p are left NaN
+        # ("not available" in the report). F = 0/0 (all values equal) leaves all three NaN.
+        out['eta2'] = 1.0
     return out
 
 
@@ -226,7 +227,6 @@ def height_test(high, low):
     out = {'mean_high': float(a.mean()) if a.size else float('nan'),
            'mean_low': float(b.mean()) if b.size else float('nan'),
            't': float('nan'), 'p': float('nan'), 'd': cohens_d(a, b)}
-    if a.size > 1 and b.size > 1:
-        res = stats.ttest_ind(a, b)
-        out['t'], out['p'] = float(res.statistic), float(res.pvalue)
+    res = ttest_ind([a], [b])
+    out['t'], out['p'] = float(res.t[0, 0]), float(res.p[0, 0])
     return out

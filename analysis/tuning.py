@@ -9,12 +9,12 @@ import math
 import warnings
 
 import numpy as np
-from scipy import stats
 from scipy.optimize import OptimizeWarning, curve_fit
 
 import stages
 from analysis import common, session
 from analysis.blocks import block
+from analysis.stats import ttest_ind
 from analysis.common import (N_TYPES, check_n_types, checked_trials, epoch_bounds, pyplot,
                              range_tag, selected_units, stage_groups, type_tag)
 from analysis.activity import rule_task_info
@@ -147,14 +147,14 @@ def tunning_analysis(hp, log, model_dir, rule, epoch, trial_list, n_types=N_TYPE
                     label='{} curve width: {:.2f}'.format(stage, 2 * abs(params[2])))
     if height_ttest:
         names = list(result['heights'])
+        heights = [h[np.isfinite(h)] for h in result['heights'].values()]
+        p_pairs = ttest_ind(heights, heights).p
         parts = []
         for i in range(len(names)):
             for j in range(i + 1, len(names)):
-                a, b = result['heights'][names[i]], result['heights'][names[j]]
-                a, b = a[np.isfinite(a)], b[np.isfinite(b)]
-                p = stats.ttest_ind(a, b)[1] if a.size > 1 and b.size > 1 else float('nan')
+                p = float(p_pairs[i, j])
                 key = '{}-{}'.format(names[i], names[j])
-                result['ttest_p'][key] = float(p)
+                result['ttest_p'][key] = p
                 parts.append('{}: {:.1e}'.format(key, p))
         if parts:
             title += '\nHeight independent t-test p-value  ' + '  '.join(parts)

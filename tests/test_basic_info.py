@@ -21,9 +21,35 @@ def _files(root, name):
     return [p for p in root.rglob(name + '.*')]
 
 
-def test_summary_and_figure(tiny_model_dir, hp_log, figure_root, capsys):
+def _drawn_lines(monkeypatch):
+    """Record {label: (x, y)} of every line of the figures saved (then save them)."""
+    drawn = {}
+    save = common.save_figure
+
+    def recording(fig, path, *args, **kwargs):
+        for ax in fig.axes:
+            for line in ax.get_lines():
+                drawn[line.get_label()] = (np.asarray(line.get_xdata(), dtype=float),
+                                           np.asarray(line.get_ydata(), dtype=float))
+        return save(fig, path, *args, **kwargs)
+    monkeypatch.setattr(common, 'save_figure', recording)
+    return drawn
+
+
+def test_summary_and_figure(tiny_model_dir, hp_log, figure_root, capsys, monkeypatch):
     hp, log = hp_log
+    drawn = _drawn_lines(monkeypatch)
     assert basic.print_basic_info(hp, log, tiny_model_dir) is None
+    # Each rule's curve: the ramp 0.1 … 1.0 (11 checkpoints) smoothed with window 5 —
+    # point i the mean of points i … i + 5 (fewer at the end), written out here; the
+    # three stage targets as horizontal lines.
+    ramp = np.linspace(0.1, 1.0, 11).round(3)
+    smoothed = [ramp[i:i + 6].mean() for i in range(11)]
+    for rule in hp['rule_trains']:
+        np.testing.assert_allclose(drawn[rule][0], np.arange(0, 1281, 128))
+        np.testing.assert_allclose(drawn[rule][1], smoothed, rtol=1e-12)
+    for stage, level in (('early', 0.35), ('mid', 0.65), ('mature', 0.95)):
+        np.testing.assert_allclose(drawn['{} target {:.2f}'.format(stage, level)][1], level)
     out = capsys.readouterr().out
     assert 'Rules trained: overlap, zero_gap, gap, odr, odrd, gap500' in out
     assert 'Checkpoints: 11 from trial 0 to 1280, every 128' in out

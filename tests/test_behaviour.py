@@ -87,18 +87,40 @@ def test_distractor_analysis_takes_a_stage_dict(model_copy, figure_root):
     assert res['stage_sem'].loc['mature'].notna().all()
 
 
-def test_saccade_distribution_smoke(model_copy, figure_root):
-    hp, log = _load(model_copy)
-    res = behaviour.saccade_distribut_analysis(hp, log, 'overlap', model_copy, [0, 1280],
-                                               n_batches=2, verbose=False)
-    assert res['errors']['early'].shape == (256,)
-    assert res['errors']['mature'].shape == (256,)
+def test_saccade_distribution_matches_a_plain_loop(model_copy, figure_root):
+    """Errors per stage and the per-checkpoint table against a loop: the same 'test'
+    batches (hp['rng'] re-seeded, recurrent noise off), one batch at a time, the saccade
+    angle as the population vector of the ring outputs written out here."""
+    hp, log = _load(model_copy, seed=3)
+    # the analysis itself (block.fn), drawing from the hp['rng'] given to it
+    analysis = behaviour.saccade_distribut_analysis.block.fn
+    res = analysis(hp, log, 'overlap', model_copy, [0, 1280], n_batches=2, sigma_rec=0,
+                   verbose=False)
+    hp['rng'] = np.random.RandomState(3)
+    theta = 2 * np.pi * np.arange(hp['n_eachring']) / hp['n_eachring']
+    expected = {}
+    with CheckpointRunner(model_copy, hp, sigma_rec=0) as runner:
+        for ckpt in (0, 1280):
+            runner.restore(ckpt)
+            err = []
+            for _ in range(2):
+                trial = task.generate_trials('overlap', hp, 'test')
+                (y_hat,) = runner.run(trial, ['y_hat'])
+                ring = y_hat[-1, :, 1:]
+                angle = np.arctan2(ring @ np.sin(theta), ring @ np.cos(theta)) % (2 * np.pi)
+                d = np.abs(angle - trial.y_loc[-1])
+                err.append(np.degrees(np.minimum(d, 2 * np.pi - d)))
+            expected[ckpt] = np.concatenate(err)
+    np.testing.assert_allclose(res['errors']['early'], expected[0], atol=1e-3)
+    np.testing.assert_allclose(res['errors']['mature'], expected[1280], atol=1e-3)
     assert res['errors']['mid'].size == 0
-    assert np.all((res['errors']['early'] >= 0) & (res['errors']['early'] <= 180))
     table = res['per_checkpoint']
     assert table.index.tolist() == [0, 1280]
     assert table['stage'].tolist() == ['early', 'mature']
-    assert table['perf'].between(0, 1).all()
+    for ckpt in (0, 1280):
+        assert table.loc[ckpt, 'median_error_deg'] == pytest.approx(
+            np.median(expected[ckpt]), abs=1e-3)
+        assert table.loc[ckpt, 'frac_within_36deg'] == np.mean(expected[ckpt] < 36)
     assert any(f.endswith(os.path.join('overlap', 'saccade_distribut_analysis_by_growth.png'))
                for f in res['figures'])
     saved = pd.read_csv(res['csv'], index_col='trial')

@@ -8,7 +8,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 import tools
-from analysis import decoding, monkey
+from analysis import activity, common, decoding, monkey
 
 
 def test_svc_predict_matches_sklearn():
@@ -108,7 +108,14 @@ def test_Decoder_analysis_on_tiny_model(model_copy, figure_root):
     T = 175  # odr: 3500 ms / 20 ms
     n_w = (T - 10) // 10 + 1
     assert res['accuracy'].shape == (n_w, n_w)
-    assert np.all((res['accuracy'] >= 0) & (res['accuracy'] <= 1))
+    # Oracle for what the decoder is given: window means of the checkpoint's H written as
+    # a loop, labelled by the trials' cue locations (the matrix itself: the naive-loop test).
+    H = activity.Get_H(hp, model_copy, 1280, 'odr')
+    F = np.array([H[s:s + 10].astype(np.float64).mean(axis=0) for s in range(0, T - 9, 10)])
+    labels = np.asarray(common.load_task_info(model_copy)['odr']['in_loc'])
+    np.testing.assert_array_equal(
+        res['accuracy'], decoding.cross_temporal_accuracy(F, labels, test_num=2,
+                                                          verbose=False))
     np.testing.assert_allclose(res['times'], np.arange(n_w) * 0.2)
     assert res['window_ms'] == 200 and res['stride_ms'] == 200
     assert any(f.endswith('odr_1280_w200ms_s200ms.png') for f in res['figures'])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tools
-from analysis import dpca_analysis as da, monkey
+from analysis import activity, common, dpca_analysis as da, monkey
 
 
 @pytest.fixture(scope='module')
@@ -87,17 +87,31 @@ def test_neuron_dPCA_on_tiny_model(model_copy, figure_root):
                          verbose=False)
     assert res['Z']['s'].shape == (10, 4, 175)
     assert res['locs'] == [0, 2, 4, 6]
+    # Oracle for what dPCA is given: the checkpoint's H averaged by a loop over the
+    # trials of each chosen location, each unit centred over locations and time.
+    H = activity.Get_H(hp, model_copy, 1280, 'odr').astype(np.float64)
+    in_loc = np.asarray(common.load_task_info(model_copy)['odr']['in_loc'])
+    R = np.stack([H[:, in_loc == loc, :].mean(axis=1).T for loc in (0, 2, 4, 6)], axis=1)
+    R -= R.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(res['R'], R, rtol=1e-5, atol=1e-6)
     assert res['times'][-1] == pytest.approx(174 * 0.02)
     assert any(f.endswith('odr_1280_dPCA_locs_0_2_4_6.png') for f in res['figures'])
     assert all(os.path.isfile(f) for f in res['figures'])
 
 
-def test_real_neuron_dPCA_smoke(tmp_path, figure_root):
+def test_real_neuron_dPCA_input_and_errors(tmp_path, figure_root):
     path = monkey.make_synthetic_recording(str(tmp_path / 'young.txt'), n_units=15, seed=1)
     res = da.real_neuron_dPCA(path, appoint_loc_analysis=True, appoint_locs=[1, 3, 5, 7],
                               verbose=False)
     assert res['Z']['st'].shape == (10, 4, 176)
     assert res['locs'] == [1, 3, 5, 7]
+    # Oracle for what dPCA is given: the file's rates (location, trial, bin, unit) averaged
+    # by a loop over the trials of the 1-based locations 1 3 5 7, each unit centred.
+    rec = monkey.read_recording(path)
+    R = np.array([[[rec[loc - 1, :, b, u].mean() for b in range(176)] for loc in (1, 3, 5, 7)]
+                  for u in range(15)])
+    R -= R.mean(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(res['R'], R, rtol=1e-9, atol=1e-9)
     assert all(os.path.isfile(f) for f in res['figures'])
     with pytest.raises(ValueError, match='1-based locations in 1..8'):
         da.real_neuron_dPCA(path, appoint_loc_analysis=True, appoint_locs=[0, 4], plot=False)

@@ -8,11 +8,13 @@ import os
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy.stats import ttest_ind
 
 import stages
 import tools
-from analysis import common, pca, psth, seldir, tuning
+from analysis import common, pca, psth, seldir, tuning, unit_figures
 from analysis.activity import Get_H, compute_H
 
 TRIALS = [128, 640, 1280]          # one early, one mid, one mature checkpoint
@@ -55,6 +57,16 @@ def _loop_psth(H, info, units, prefs, norm, oppo):
         fix = H[f0:f1, in_loc == loc, u].mean(axis=1).mean(axis=0)
         rows.append(trace / fix - 1 if norm else trace)
     return np.array(rows)
+
+
+def _reference_rows(hp, model_dir, t, rule, epoch, norm=True, oppo=False):
+    """The loop PSTH rows of checkpoint t: units of N_TYPES listed in its neuron_info
+    pickle for (rule, epoch), sorted, at their preferred (or opposite) location."""
+    ninfo = common.load_neuron_info(model_dir, t, rule, epoch)
+    prefs = {e[0]: e[2] for k in common.N_TYPES for e in ninfo[k]}
+    units = sorted(prefs)
+    return _loop_psth(Get_H(hp, model_dir, t, rule), common.load_task_info(model_dir)[rule],
+                      units, [prefs[u] for u in units], norm, oppo)
 
 
 # ----------------------------------------------------------------------------------------
@@ -104,38 +116,56 @@ def test_plot_PSTH(analysed, figure_root):
     res = psth.plot_PSTH(hp, log, model_dir, 'odrd', 'stim1', TRIALS, plot_oppo_dir=True)
     _written(res)
     assert list(res['psth']) == ['early', 'mid', 'mature']
-    assert set(res['psth_oppo']) == set(res['psth'])
-    T = common.load_H(model_dir, 1280, 'odrd').shape[0]
-    assert all(v.shape == (T,) for v in res['psth'].values())
+    # Oracle: one checkpoint per stage, the mean over its units of the loop PSTH rows.
+    for stage, t in zip(stages.STAGES, TRIALS):
+        for key, oppo in (('psth', False), ('psth_oppo', True)):
+            rows = _reference_rows(hp, model_dir, t, 'odrd', 'stim1', oppo=oppo)
+            np.testing.assert_allclose(res[key][stage], rows.mean(axis=0), rtol=1e-4,
+                                       atol=1e-6)
+        assert res['n_units'][stage] == len(rows)
 
 
 def test_plot_epoch_mean_growth(analysed, figure_root):
     model_dir, hp, log = analysed
     res = psth.plot_epoch_mean_growth(hp, log, TRIALS, model_dir, 'odr', 'stim1', 'delay1')
     _written(res)
+    # Oracle: per checkpoint, the mean of the loop PSTH rows (units selective in stim1)
+    # over every unit and the steps of delay1.
+    start, end = common.load_task_info(model_dir)['odr']['epoch_info']['delay1']
+    for t in TRIALS:
+        rows = _reference_rows(hp, model_dir, t, 'odr', 'stim1')
+        assert res['epoch_mean'][t] == pytest.approx(rows[:, start:end].mean(), rel=1e-4)
     assert sorted(res['epoch_mean']) == TRIALS
 
 
-def test_sample_neuron_by_trial(analysed, figure_root):
+def test_sample_neuron_by_trial(analysed, figure_root, monkeypatch):
     model_dir, hp, log = analysed
+    drawn = []
+
+    def polar(**kw):
+        drawn.append(kw)
+        return unit_figures.unit_polar_figure(**kw)
+    monkeypatch.setattr(psth, 'unit_polar_figure', polar)
     res = psth.sample_neuron_by_trial(hp, log, model_dir, 'odr', 'stim1', [1280],
                                       ('exh_neurons', 'mix_neurons'), max_neurons=1)
     stems = _written(res)
-    unit = res['units'][1280][0]
+    # Oracle: the lowest unit listed as exh or mix in the pickle, its preferred location
+    # as the radius, and its raw stim1 mean per location (a loop over H) over the largest.
+    ninfo = common.load_neuron_info(model_dir, 1280, 'odr', 'stim1')
+    entries = sorted(e for k in ('exh_neurons', 'mix_neurons') for e in ninfo[k])
+    unit, pref = entries[0][0], entries[0][2]
+    assert res['units'] == {1280: [unit]}
     assert {os.path.basename(s) for s in stems} == {str(unit), '{}_polar'.format(unit)}
     assert all('1280_mature' in s for s in stems)
-
-
-def test_oneway_anova_known_answer():
-    # Groups 1 2 3 | 4 5 6 | 7 8 9: grand mean 5, SS_between = 3·(9 + 0 + 9) = 54 on 2 df,
-    # SS_within = 3 · 2 = 6 on 6 df, F = (54 / 2) / (6 / 6) = 27. For 2 numerator df the
-    # F tail has the closed form p = (1 + 2F / df2)^(−df2 / 2) = (1 + 9)^−3 = 0.001.
-    res = psth.oneway_anova([[1, 2, 3], [4, 5, 6], [7, 8, 9], []])
-    assert res['F'] == pytest.approx(27.0, rel=1e-12)
-    assert res['p'] == pytest.approx(0.001, rel=1e-9)
-    assert (res['df_group'], res['df_residual']) == (2, 6)
-    one = psth.oneway_anova([[1.0, 2.0]])
-    assert np.isnan(one['F']) and np.isnan(one['p']) and one['df_group'] == 0
+    H = Get_H(hp, model_dir, 1280, 'odr')
+    info = common.load_task_info(model_dir)['odr']
+    start, end = info['epoch_info']['stim1']
+    in_loc = np.asarray(info['in_loc'])
+    level = np.array([H[start:end, in_loc == loc, unit].mean() for loc in range(8)])
+    (kw,) = drawn
+    np.testing.assert_allclose(kw['radial'], np.append(level, level[0]) / level.max(),
+                               rtol=1e-5)
+    assert kw['pref_angle'] == pytest.approx(2 * np.pi * pref / 8)
 
 
 def test_period_activity_anova(analysed, figure_root):
@@ -164,16 +194,50 @@ def test_period_activity_anova(analysed, figure_root):
     assert res['figures'][0].endswith('overlap_1000_1250_activity_oneway_anova_analysis.png')
 
 
-def test_pairwise_ttest_known_answer():
-    # [0, 2] vs [3, 4, 5]: means 1 and 4, variances 2 and 1, pooled variance
-    # (1·2 + 2·1) / 3 = 4/3, t = −3 / √(4/3 · (1/2 + 1/3)) = −9 / √10 on 3 df. For 3 df
-    # the two-sided p is 1 − (2/π)·(x / (1 + x²) + atan x) with x = |t| / √3 = 9 / √30.
-    p = psth.pairwise_ttest_p([np.array([0., 2.]), np.array([3., 4., 5.]), np.array([7.])])
-    x = 9 / np.sqrt(30)
-    assert p[0, 1] == pytest.approx(1 - 2 / np.pi * (x / (1 + x * x) + np.arctan(x)),
+def _flat_rows(values, T=175):
+    """A hand-made PSTH log entry: one row per unit, constant over the T steps."""
+    return np.repeat(np.asarray(values, dtype=float)[:, None], T, axis=1)
+
+
+def test_period_statistics_known_answers(analysed, figure_root, monkeypatch):
+    """Hand-made PSTH logs (rows constant in time) through the stage ANOVA and the
+    checkpoint t-tests (figures not drawn: the numbers are under test)."""
+    model_dir, hp, log = analysed
+
+    def no_figure(fig, path, *args, **kwargs):
+        import matplotlib.pyplot as plt
+        plt.close(fig)
+        return []
+    monkeypatch.setattr(common, 'save_figure', no_figure)
+    # Stage values 1 2 3 | 4 5 6 | 7 8 9: F = 27 on (2, 6) df, p = (1 + 9)^−3 (the ANOVA
+    # known answer of test_stats).
+    rows = {128: _flat_rows([1, 2, 3]), 640: _flat_rows([4, 5, 6]), 1280: _flat_rows([7, 8, 9])}
+    res = psth.neuron_period_activity_analysis(hp, log, TRIALS, model_dir, 'odr', 'stim1',
+                                               'stim1', PSTH_log=rows)
+    assert res['anova']['F'] == pytest.approx(27.0, rel=1e-12)
+    assert res['anova']['p'] == pytest.approx(0.001, rel=1e-9)
+    # one non-finite unit value (zero baseline) makes the ANOVA NaN, as in the original;
+    # the dfs still count it
+    rows[640] = _flat_rows([4, np.nan, 6])
+    res = psth.neuron_period_activity_analysis(hp, log, TRIALS, model_dir, 'odr', 'stim1',
+                                               'stim1', PSTH_log=rows)
+    assert np.isnan(res['anova']['F']) and np.isnan(res['anova']['p'])
+    assert (res['anova']['df_group'], res['anova']['df_residual']) == (2, 6)
+    # t-tests: two constant checkpoints of one value (and a constant one against itself)
+    # are 0/0, drawn as p = 1. 1 2 3 against 5 5 5: pooled variance (2 + 0) / 4, t =
+    # −3 / √(1/2 · 2/3) = −3√3 on 4 df, whose two-sided p is 1 − sin θ (1 + cos² θ / 2),
+    # θ = atan(|t| / 2). A NaN unit value makes its checkpoint's tests NaN.
+    rows = {128: _flat_rows([1, 2, 3]), 640: _flat_rows([5, 5, 5]), 1280: _flat_rows([5, 5])}
+    p = psth.plot_period_ttest_heatmap(hp, log, TRIALS, model_dir, 'odr', 'stim1', 'stim1',
+                                       PSTH_log=rows)['p_values']
+    assert p[1, 2] == p[2, 1] == p[1, 1] == p[2, 2] == 1.0
+    theta = np.arctan(3 * np.sqrt(3) / 2)
+    assert p[0, 1] == pytest.approx(1 - np.sin(theta) * (1 + np.cos(theta) ** 2 / 2),
                                     rel=1e-9)
-    assert p[1, 0] == p[0, 1] and p[0, 0] == 1.0
-    assert np.isnan(p[2]).all() and np.isnan(p[:, 2]).all()   # one value: no variance
+    rows[1280] = _flat_rows([5, np.nan])
+    p = psth.plot_period_ttest_heatmap(hp, log, TRIALS, model_dir, 'odr', 'stim1', 'stim1',
+                                       PSTH_log=rows)['p_values']
+    assert np.isnan(p[2]).all() and np.isnan(p[:, 2]).all() and p[1, 1] == 1.0
 
 
 def test_period_ttest_heatmap(analysed, figure_root):
@@ -181,8 +245,14 @@ def test_period_ttest_heatmap(analysed, figure_root):
     res = psth.plot_period_ttest_heatmap(hp, log, TRIALS, model_dir, 'odr', 'stim1', 'stim1')
     _written(res)
     assert res['trials'] == TRIALS and res['p_values'].shape == (3, 3)
-    np.testing.assert_array_equal(res['p_values'], res['p_values'].T)
-    assert np.all(np.diag(res['p_values']) == 1.0)
+    # Oracle: scipy's t-test on each pair of checkpoints' per-unit stim1 means of the
+    # PSTH rows (a unit's mean against itself: t = 0, p = 1).
+    start, end = common.load_task_info(model_dir)['odr']['epoch_info']['stim1']
+    rows = psth.gen_PSTH_log(hp, TRIALS, model_dir, 'odr', 'stim1', verbose=False)
+    means = [rows[t][:, start:end].mean(axis=1) for t in TRIALS]
+    for i, a in enumerate(means):
+        for j, b in enumerate(means):
+            assert res['p_values'][i, j] == pytest.approx(ttest_ind(a, b).pvalue, rel=1e-9)
 
 
 def test_tunning_analysis(analysed, figure_root):
@@ -190,11 +260,22 @@ def test_tunning_analysis(analysed, figure_root):
     res = tuning.tunning_analysis(hp, log, model_dir, 'odr', 'stim1', TRIALS)
     _written(res)
     assert set(res['ttest_p']) == {'early-mid', 'early-mature', 'mid-mature'}
-    assert all(v.shape == (9,) for v in res['tuning'].values())
-    a, b = res['heights']['early'], res['heights']['mature']
-    # scipy's ttest_ind in tuning against the pooled-variance formula of pairwise_ttest_p
-    assert res['ttest_p']['early-mature'] == pytest.approx(
-        psth.pairwise_ttest_p([a, b])[0, 1], rel=1e-9)
+    # Oracle, one checkpoint per stage: each exh / mix unit's firerate row rolled so that
+    # its preferred location sits at index 4, wrapped to 9 points, averaged over the
+    # units; heights max − min of the rows; scipy's t-test on every pair of stages.
+    heights = {}
+    for stage, t in zip(stages.STAGES, TRIALS):
+        ninfo = common.load_neuron_info(model_dir, t, 'odr', 'stim1')
+        prefs = {e[0]: e[2] for k in common.N_TYPES for e in ninfo[k]}
+        rows = np.array([ninfo['firerate_loc_order'][u] for u in sorted(prefs)])
+        rolled = np.array([np.roll(r, 4 - prefs[u]) for r, u in zip(rows, sorted(prefs))])
+        curve = np.append(rolled, rolled[:, :1], axis=1).mean(axis=0)
+        np.testing.assert_allclose(res['tuning'][stage], curve, rtol=1e-12)
+        heights[stage] = rows.max(axis=1) - rows.min(axis=1)
+        np.testing.assert_allclose(res['heights'][stage], heights[stage], rtol=1e-12)
+    for a, b in [('early', 'mid'), ('early', 'mature'), ('mid', 'mature')]:
+        assert res['ttest_p']['{}-{}'.format(a, b)] == pytest.approx(
+            ttest_ind(heights[a], heights[b]).pvalue, rel=1e-9)
 
 
 def test_max_central_and_failed_fit():
@@ -210,16 +291,43 @@ def test_seldir_analysis(analysed, figure_root):
     _written(res)
     table = res['table']
     assert list(table.index) == TRIALS
-    assert (table['samedir'] + table['diffdir'] == table['inter']).all()
-    assert os.path.getsize(res['csv']) > 0
+    # Oracle: the pickles' exh / mix lists as {unit: preferred location}, set by set.
+    for t in TRIALS:
+        pref = [{e[0]: e[2] for k in common.N_TYPES
+                 for e in common.load_neuron_info(model_dir, t, rule, 'stim1')[k]}
+                for rule in ('odr', 'odrd')]
+        both = set(pref[0]) & set(pref[1])
+        same = sum(pref[0][u] == pref[1][u] for u in both)
+        row = table.loc[t]
+        assert (row['n_odr_stim1'], row['n_odrd_stim1']) == (len(pref[0]), len(pref[1]))
+        assert (row['inter'], row['samedir'], row['diffdir']) == (
+            len(both), same, len(both) - same)
+        assert row['perf_odr'] == log['perf_odr'][log['trials'].index(t)]
+    assert table['inter'].sum() > 0 and table['diffdir'].sum() > 0   # the test has teeth
+    back = pd.read_csv(res['csv'], index_col='trial')
+    assert back['samedir'].tolist() == table['samedir'].tolist()
 
 
 def test_neuron_PCA(analysed, figure_root):
     model_dir, hp, log = analysed
     res = pca.neuron_PCA(hp, log, model_dir, TRIALS, 'odr', n_components=2)
     _written(res)
-    T = common.load_H(model_dir, 1280, 'odr').shape[0]
-    assert res['scores'][1280].shape == (8, T, 2)
+    # Oracle: location means by a loop over H, each unit standardised by hand (a constant
+    # unit stays 0), principal axes from numpy's SVD; a component's sign is arbitrary.
+    H = Get_H(hp, model_dir, 1280, 'odr').astype(np.float64)
+    in_loc = np.asarray(common.load_task_info(model_dir)['odr']['in_loc'])
+    X = np.concatenate([H[:, in_loc == loc, :].mean(axis=1) for loc in range(8)])
+    sd = X.std(axis=0)
+    Z = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1)
+    U, S, _ = np.linalg.svd(Z, full_matrices=False)
+    assert res['scores'][1280].shape == (8, H.shape[0], 2)
+    scores = res['scores'][1280].reshape(-1, 2)                  # location-major rows
+    for c in range(2):
+        ref = U[:, c] * S[c]
+        sign = np.sign(ref @ scores[:, c])
+        np.testing.assert_allclose(sign * scores[:, c], ref, rtol=1e-4, atol=1e-4 * S[c])
+    np.testing.assert_allclose(res['explained_variance_ratio'][1280],
+                               S[:2] ** 2 / (S ** 2).sum(), rtol=1e-6)
 
 
 # ----------------------------------------------------------------------------------------

@@ -110,13 +110,24 @@ def test_synthetic_tuning_is_planted_only_when_asked():
     assert spread(flat) < 1.0 and tuned[:, :, pre].mean(axis=(1, 2)).std(axis=0).mean() < 1.0
 
 
-def test_real_neuron_PCA_smoke(tmp_path, figure_root):
+def test_real_neuron_PCA_against_svd(tmp_path, figure_root):
     psth = monkey.location_psth(monkey.synthetic_rates(n_units=12, seed=2))
     path = monkey.write_unit_file(str(tmp_path / 'adultneuron.txt'), psth)
     res = monkey.real_neuron_PCA(path, n_components=3)
     assert res['pcs'].shape == (3, 8, 176)
     assert res['times'][1] == pytest.approx(0.02)
-    assert np.all(np.diff(res['explained_variance_ratio']) <= 0)
+    # Oracle: rows (location, bin) in location-major order built by a loop, each unit
+    # standardised by hand, principal axes from numpy's SVD (a component's sign is free).
+    rates = monkey.read_unit_file(path)                        # (units, 8, 176)
+    X = np.array([rates[:, loc, b] for loc in range(8) for b in range(176)])
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    U, S, _ = np.linalg.svd(Z, full_matrices=False)
+    for c in range(3):
+        got = res['pcs'][c].ravel()
+        ref = U[:, c] * S[c]
+        np.testing.assert_allclose(np.sign(ref @ got) * got, ref, rtol=1e-6, atol=1e-6 * S[c])
+    np.testing.assert_allclose(res['explained_variance_ratio'], S[:3] ** 2 / (S ** 2).sum(),
+                               rtol=1e-9)
     assert all(os.path.isfile(f) for f in res['figures'])
     assert res['figures'][0].startswith(str(figure_root))
     with pytest.raises(ValueError, match='more than the 12 units'):

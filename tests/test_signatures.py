@@ -54,6 +54,15 @@ def test_stage_anova_ignores_non_finite_values_and_empty_stages():
     assert res['df_between'] == 1 and res['df_within'] == 3
 
 
+def test_stage_anova_without_spread_within_the_stages():
+    # Each stage constant, the stages differ: SS_within = 0, so η² = 1; F = inf is left
+    # out (F, p NaN: "not available"). Every value equal: all three NaN.
+    res = sig.stage_anova({'early': [1, 1, 1], 'mature': [2, 2]})
+    assert res['eta2'] == 1.0 and math.isnan(res['F']) and math.isnan(res['p'])
+    res = sig.stage_anova({'early': [3, 3], 'mature': [3, 3]})
+    assert math.isnan(res['eta2']) and math.isnan(res['F']) and math.isnan(res['p'])
+
+
 def test_planted_stage_effect_is_found_and_its_absence_is_not():
     rs = np.random.RandomState(0)
     base = {s: rs.normal(1.0, 0.5, 80) for s in ('early', 'mid', 'mature')}

@@ -25,6 +25,12 @@ TINY = {'n_rnn': 16, 'batch_size_test': 32, 'batch_size_train': 32}
 TINY_ARGS = ['--max-trials', '64', '--display-step', '2', '--set', 'n_rnn=16',
              'batch_size_test=32', 'batch_size_train=32']
 REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# SPEC.md: "The paper run (Main_training.py) overrides: ..." — the base of every row.
+SPEC_PAPER_HP = {
+    'activation': 'softplus', 'n_rnn': 256, 'learning_rate': 0.001, 'mix_rule': True,
+    'l1_h': 0, 'use_separate_input': False, 'target_perf': 0.995,
+    'mature_target_perf': 0.95, 'mid_target_perf': 0.65, 'early_target_perf': 0.35}
+SIX_RULES = ['overlap', 'zero_gap', 'gap', 'odr', 'odrd', 'gap500']
 
 
 def check_complete_log(model_dir, rules, trials=(0, 64)):
@@ -54,7 +60,9 @@ def test_table_has_the_original_families():
     assert thp.EXPERIMENTS['set3_exp2'].overrides == {'w_rec_init': 'randgauss'}
     assert [thp.EXPERIMENTS['set4_exp%d' % i].overrides['learning_rate']
             for i in (1, 2, 3)] == [1e-4, 1e-2, 1e-1]
-    assert thp.EXPERIMENTS['set5_exp2'].rules == task.rules_dict['mix_p_MoN_6tasks']
+    assert thp.EXPERIMENTS['set5_exp2'].rules == [
+        'match_or_non', 'match_or_non_easy', 'match_or_non_passive', 'overlap', 'zero_gap',
+        'gap', 'odr', 'odrd', 'gap500']
     assert [thp.EXPERIMENTS['set6_exp%d' % i].ruleset for i in (1, 2, 3)] == [
         'all_new_odr3000', 'all_new_odr6000', 'all_new_odr15000']
     assert thp.EXPERIMENTS['set7_exp1'].overrides == {'rnn_type': 'LeakyGRU'}
@@ -72,15 +80,6 @@ def test_build_hp_starts_from_the_paper_hp(monkeypatch):
     monkeypatch.setitem(train.PAPER_HP, 'sigma_x', 0.02)
     assert thp.build_hp('set6_exp1')['sigma_x'] == 0.02
     assert thp.build_hp('set2_exp1', hp_overrides={'n_rnn': 8})['n_rnn'] == 8
-
-
-def test_seed0_is_what_main_training_trains():
-    seed0 = thp.build_hp('seed0')
-    paper = train.prepare_hp(Main_training.hp, Main_training.ruleset,
-                             Main_training.rule_trains, seed=0)
-    assert tools.hp_to_json(seed0) == tools.hp_to_json(paper)
-    assert thp.EXPERIMENTS['seed0'].model_dir('data') == os.path.join('data', '6tasks')
-    assert [thp.build_hp('seed%d' % k, seed=9)['seed'] for k in range(5)] == [0, 1, 2, 3, 4]
 
 
 def test_table_errors():
@@ -184,21 +183,24 @@ def test_every_code_path_trains(name, tmp_path):
     assert summary['status'] == 'stopped' and not summary['already']
     assert summary['model_dir'] == model_dir and summary['trials'] == 64
     check_complete_log(model_dir, exp.rules)
-    # hp.json is what build_hp describes: the table's overrides on the paper hp.
+    # hp.json: SPEC's paper hp, the row's overrides on top, TINY on top of those.
     saved = tools.hp_to_json(tools.load_hp(model_dir))
-    assert saved == tools.hp_to_json(thp.build_hp(name, hp_overrides=TINY))
+    for key, value in dict(SPEC_PAPER_HP, **exp.overrides, **TINY).items():
+        assert saved[key] == value, key
     assert saved['ruleset'] == exp.ruleset and saved['rule_trains'] == exp.rules
-    for key, value in exp.overrides.items():
-        if key not in TINY:
-            assert saved[key] == value
+    assert saved['seed'] == (0 if exp.seed is None else exp.seed)
 
 
 def test_seed_family_is_the_paper_run_with_its_own_seed():
     paper = train.prepare_hp(Main_training.hp, Main_training.ruleset,
                              Main_training.rule_trains, None, 0)
     # seed0 is `python Main_training.py`: same hp, same folder
-    assert tools.hp_to_json(thp.build_hp('seed0')) == tools.hp_to_json(paper)
+    seed0 = tools.hp_to_json(thp.build_hp('seed0'))
+    assert seed0 == tools.hp_to_json(paper)
+    assert {k: seed0[k] for k in SPEC_PAPER_HP} == SPEC_PAPER_HP
+    assert (seed0['seed'], seed0['ruleset'], seed0['rule_trains']) == (0, 'all_new', SIX_RULES)
     assert thp.EXPERIMENTS['seed0'].model_dir('data') == os.path.join('data', '6tasks')
+    assert thp.build_hp('seed0', seed=7)['seed'] == 0
     for k in range(1, 5):
         hp = thp.build_hp('seed{}'.format(k), seed=7)     # the launch's --seed is ignored
         assert hp['seed'] == k

@@ -274,8 +274,14 @@ def test_load_dir_starts_from_a_checkpoint(tmp_path, finished_runs):
 
 
 def test_main_training_is_the_paper_run():
-    assert Main_training.hp == train.PAPER_HP and Main_training.hp is not train.PAPER_HP
-    assert Main_training.rule_trains == list(train.PAPER_RULE_TRAINS)
+    # SPEC.md: "The paper run (Main_training.py) overrides: ..." — the values, written out.
+    assert Main_training.hp == {
+        'activation': 'softplus', 'n_rnn': 256, 'learning_rate': 0.001, 'mix_rule': True,
+        'l1_h': 0, 'use_separate_input': False, 'target_perf': 0.995,
+        'mature_target_perf': 0.95, 'mid_target_perf': 0.65, 'early_target_perf': 0.35}
+    assert Main_training.hp is not train.PAPER_HP     # a user's edit stays in the script
+    assert Main_training.rule_trains == ['overlap', 'zero_gap', 'gap', 'odr', 'odrd',
+                                         'gap500']
     assert (Main_training.ruleset, Main_training.display_step) == ('all_new', 20)
 
 
