@@ -55,9 +55,11 @@ def test_distractor_means_match_a_plain_loop(model_copy, figure_root):
     each of two checkpoints: trials drawn one checkpoint ahead in a background thread are
     the serial loop's, and hp['rng'] ends where the serial loop leaves it."""
     hp, log = _load(model_copy, seed=7)
-    res = behaviour.odrd_distractor_analysis(hp, log, model_copy, [128, 1280], batch_size=4,
-                                             chunk_size=96, sigma_rec=0, plot=False,
-                                             verbose=False)
+    # the analysis itself (block.fn), drawing from the hp['rng'] given to it (called as a
+    # block it draws from a generator of its own: tests/test_plan.py)
+    analysis = behaviour.odrd_distractor_analysis.block.fn
+    res = analysis(hp, log, model_copy, [128, 1280], batch_size=4, chunk_size=96,
+                   sigma_rec=0, plot=False, verbose=False)
     after = hp['rng'].rand()
     hp['rng'] = np.random.RandomState(7)
     n = hp['n_eachring']
