@@ -1,8 +1,10 @@
 """CI runs what README tells a user to run: .ci/run's test command is README's, and the
 plugins that command needs are in requirements.txt."""
 
+import glob
 import os
 import re
+import tomllib
 
 REPO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -36,3 +38,12 @@ def test_requirements_hold_the_plugins_of_the_test_command():
     assert 'pytest' in requirements
     if re.search(r'\s-n\s', ' {} '.format(readme_test_command())):
         assert 'pytest-xdist' in requirements     # -n is pytest-xdist's option
+
+
+def test_every_module_of_the_suite_is_installed():
+    """`pip install -e .` (requirements.txt) makes the suite importable from anywhere
+    (benchmarks/, a notebook elsewhere): every top-level module must be listed."""
+    with open(os.path.join(REPO_DIR, 'pyproject.toml'), 'rb') as f:
+        listed = set(tomllib.load(f)['tool']['setuptools']['py-modules'])
+    here = {os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO_DIR, '*.py'))}
+    assert 'train' in here and listed == here - {'conftest'}
