@@ -114,7 +114,7 @@ def _summary(name, model_dir, status, seconds=0.0, figures=0, done=0, skipped=()
             'stages': stages, 'error': error}
 
 
-def analyse_experiment(name, root='data', recompute=False):
+def analyse_experiment(name, root='data', recompute=False, serial=False):
     """Run the analyses of one experiment of Training_with_diff_HyperParameters.EXPERIMENTS
     on its model folder <root>/<folder>; figures into figure/figure_<folder>/.
 
@@ -145,7 +145,7 @@ def analyse_experiment(name, root='data', recompute=False):
     # Main_analysis.py: one pass over the stage checkpoints (each restored once with all
     # its rules) writes the neuron_info pickles and keeps the PSTH rows in memory (no H
     # pickle: ~10–25 MB per rule and checkpoint at 256 units; compute_H writes them).
-    with AnalysisPlan(recompute=recompute) as plan:
+    with AnalysisPlan(recompute=recompute, serial=serial) as plan:
         log = log_on_disk(model_dir, tools.load_log(model_dir))   # missing / damaged out
         # Stages from this model's own performance curves (Fig S7), with the settings and
         # the fallback of every command (a stage the selection left empty is filled from
@@ -174,7 +174,7 @@ def analyse_experiment(name, root='data', recompute=False):
                     plan.runner.skipped, stage_dict)
 
 
-def analyse_many(names=None, root='data', recompute=False):
+def analyse_many(names=None, root='data', recompute=False, serial=False):
     """analyse_experiment for every experiment matching ``names`` (names or shell
     patterns such as 'set2_*'; None: all), in table order. An experiment whose analysis
     fails is reported (status 'error', the message in 'error') and the others go on.
@@ -184,7 +184,8 @@ def analyse_many(names=None, root='data', recompute=False):
     for name in selected:
         t0 = time.time()
         try:
-            summaries.append(analyse_experiment(name, root, recompute=recompute))
+            summaries.append(analyse_experiment(name, root, recompute=recompute,
+                                                serial=serial))
         except Exception as exc:  # one broken model must not end the sweep's analysis
             traceback.print_exc()
             exp = thp.EXPERIMENTS[name]
@@ -232,7 +233,7 @@ def _stored_rows(model_dir, log, out_dir):
     return report.read_csv(csv_path)
 
 
-def report_experiment(name, root='data', recompute=False, figures=True):
+def report_experiment(name, root='data', recompute=False, figures=True, serial=False):
     """The family-report line (analysis.family_report.experiment_row) of one experiment;
     its model's own report is written to figure/report_<folder>/ (or read back from there,
     see _stored_rows). An experiment without a trained model gets status 'not trained'."""
@@ -250,12 +251,13 @@ def report_experiment(name, root='data', recompute=False, figures=True):
         background = figsave.in_background() if figures else contextlib.nullcontext()
         # print_basic_info's stage tables go to the model's report, not the console
         with background, contextlib.redirect_stdout(io.StringIO()):
-            rows = report.model_rows(model_dir, figures=figures)
+            rows = report.model_rows(model_dir, figures=figures, serial=serial)
         report.write_model_report(rows, out_dir, model_dir, seconds=time.time() - t0)
     return family_report.experiment_row(name, model_dir, 'reported', rows, log)
 
 
-def report_many(names, root='data', recompute=False, figures=True, verbose=True):
+def report_many(names, root='data', recompute=False, figures=True, verbose=True,
+                serial=False):
     """report_experiment for every name (tqdm progress); an experiment whose report fails
     gets status 'error' and the others go on. Writes figure/report_experiments/report.md
     and experiments.csv; returns (lines, md path, csv path)."""
@@ -267,7 +269,8 @@ def report_many(names, root='data', recompute=False, figures=True, verbose=True)
     for name in bar:
         bar.set_postfix_str(name)
         try:
-            lines.append(report_experiment(name, root, recompute=recompute, figures=figures))
+            lines.append(report_experiment(name, root, recompute=recompute, figures=figures,
+                                           serial=serial))
         except Exception as exc:  # one broken model must not end the family report
             if not isinstance(exc, (tools.UserError, DataUnavailable)):
                 traceback.print_exc()     # a bug: its traceback; the model's fault: a line
@@ -317,6 +320,9 @@ def main(argv=None):
                              'experiments.csv')
     parser.add_argument('--no-figures', action='store_true',
                         help='with --report: write no figure (same numbers, faster)')
+    parser.add_argument('--serial', action='store_true',
+                        help='run every analysis in this process (by default, on two cores or '
+                             'more, the behaviour analyses run in a second process)')
     args = parser.parse_args(argv)
     if args.no_figures and not args.report:
         parser.error('--no-figures goes with --report')
@@ -337,10 +343,11 @@ def main(argv=None):
     start = time.time()
     if args.report:
         lines, md, _ = report_many(names, root=args.root, recompute=args.recompute,
-                                   figures=not args.no_figures)
+                                   figures=not args.no_figures, serial=args.serial)
         print(format_report_summary(lines, md, time.time() - start))
         return 1 if any(ln['status'] == 'error' for ln in lines) else 0
-    summaries = analyse_many(names, root=args.root, recompute=args.recompute)
+    summaries = analyse_many(names, root=args.root, recompute=args.recompute,
+                             serial=args.serial)
     print(format_summary(summaries, time.time() - start))
     return 1 if any(s['status'] == 'error' for s in summaries) else 0
 

@@ -26,6 +26,9 @@ def parse_args(argv=None):
                         default=[DEFAULT_MODEL_DIR], metavar='DIR',
                         help='trained model folder(s) (default: %(default)s)')
     parser.add_argument('--quiet', action='store_true', help='no progress bars')
+    parser.add_argument('--serial', action='store_true',
+                        help='run every analysis in this process (by default, on two cores or '
+                             'more, the behaviour analyses run in a second process)')
     return parser.parse_args(argv)
 
 
@@ -64,7 +67,7 @@ def main(argv=None):
         # they are all written when the with-block ends (report.md embeds the files). The
         # session of each model lists its damaged checkpoints.
         with Session() as analysed, figsave.in_background():
-            rows = report.model_rows(model_dir, verbose=not args.quiet)
+            rows = report.model_rows(model_dir, verbose=not args.quiet, serial=args.serial)
         md, _ = report.write_model_report(rows, report.report_dir(model_dir), model_dir,
                                           seconds=time.time() - t0)
         all_rows += rows

@@ -409,7 +409,7 @@ def select_stages(hp, log, model_dir):
     return stage_dict, [growth]
 
 
-def model_rows(model_dir, verbose=False, figures=True):
+def model_rows(model_dir, verbose=False, figures=True, serial=False):
     """Every signature's rows for one model (list of dicts with the COLUMNS keys).
 
     The analyses the signatures need are called inside an AnalysisPlan, as Main_analysis's
@@ -420,21 +420,21 @@ def model_rows(model_dir, verbose=False, figures=True):
 
     figures=False: no figure is written (figsave.discarded; the behavioural and decoding
     figures, the slowest, are not even built) and the rows name none; the numbers are
-    the same.
+    the same. serial: every analysis in this process (AnalysisPlan's serial).
     """
     if figures:
-        return _model_rows(model_dir, verbose, figures)
+        return _model_rows(model_dir, verbose, figures, serial)
     with figsave.discarded():
-        rows = _model_rows(model_dir, verbose, figures)
+        rows = _model_rows(model_dir, verbose, figures, serial)
     for r in rows:
         r['figures'] = []
     return rows
 
 
-def _model_rows(model_dir, verbose, figures):
+def _model_rows(model_dir, verbose, figures, serial):
     hp = tools.load_hp(model_dir)
     model = common.model_name(model_dir)
-    with AnalysisPlan(verbose=verbose):
+    with AnalysisPlan(verbose=verbose, serial=serial):
         log = log_on_disk(model_dir, tools.load_log(model_dir))
         if not log.get('trials'):
             return [row(model, n, 'all', 'n/a', note='the log holds no checkpoint')

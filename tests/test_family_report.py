@@ -123,7 +123,7 @@ def test_family_report_recomputes_on_request_and_reports_a_failure(planted_root,
     model_dir = experiments.get('set2_exp2').model_dir(planted_root)
     one = experiments.get('set2_exp1').model_dir(planted_root)
 
-    def unreadable(model_dir, verbose=False, figures=True):
+    def unreadable(model_dir, verbose=False, figures=True, serial=False):
         raise DataUnavailable('No checkpoint at trial 0 in {}'.format(model_dir))
 
     monkeypatch.setattr(report, 'model_rows', unreadable)

@@ -135,7 +135,7 @@ def test_report_end_to_end_on_a_tiny_model(staged_model_dir, tmp_path, figure_ro
     monkeypatch.setattr(report, 'SACCADE_BATCHES', 1)
     model_dir = str(tmp_path / 'staged')
     shutil.copytree(staged_model_dir, model_dir)
-    assert Main_report.main(['--model-dir', model_dir, '--quiet']) == 0
+    assert Main_report.main(['--model-dir', model_dir, '--quiet', '--serial']) == 0
     out_dir = report.report_dir(model_dir)
     assert out_dir.startswith(str(figure_root))
     rows = report.read_csv(os.path.join(out_dir, 'signatures.csv'))

@@ -59,7 +59,8 @@ def test_report_on_each_family(name, tmp_path, cheap_report):
     root = str(tmp_path)
     model_dir = train_tiny(name, root)
     # through the family report, which writes the model's own report first
-    assert awd.main(['--report', '--no-figures', '--root', root, '--only', name]) == 0
+    assert awd.main(['--report', '--no-figures', '--serial', '--root', root, '--only',
+                     name]) == 0
     out_dir = report.report_dir(model_dir)
     md, csv_path = os.path.join(out_dir, 'report.md'), os.path.join(out_dir, 'signatures.csv')
     back = report.read_csv(csv_path)
