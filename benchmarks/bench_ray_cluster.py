@@ -32,9 +32,9 @@ import sys
 import tempfile
 import time
 
+import tools  # the suite's modules: installed by requirements.txt (pip install -e .)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)  # noqa: E402  (run as a script from anywhere)
-import tools  # noqa: E402
 
 START_TIMEOUT = 180     # s for `ray start`
 TRAIN_TIMEOUT = 1200    # s for the two runs
