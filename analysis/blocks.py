@@ -166,6 +166,7 @@ class Needs(object):
         self.hp = {}
         self.paths = {}          # key → the model folder as the first block named it
         self._logs = {}
+        self._known = {}         # key → set of the log's checkpoints
 
     def set_model(self, model_dir, hp=None, log=None):
         """Record the hp and log a model's blocks were given (else read from the folder)."""
@@ -192,7 +193,9 @@ class Needs(object):
         key = os.path.abspath(model_dir)
         if key not in self._logs:
             self._logs[key] = tools.load_log(model_dir)
-        known = set(int(t) for t in self._logs[key]['trials'])
+        if key not in self._known:
+            self._known[key] = {int(t) for t in self._logs[key]['trials']}
+        known = self._known[key]
         try:
             return [t for t in stages.expand_trial_list(trial_list, rule) if t in known]
         except stages.DataUnavailable:
